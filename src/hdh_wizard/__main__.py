@@ -1,0 +1,3 @@
+from hdh_wizard.cli.main import main
+
+raise SystemExit(main())

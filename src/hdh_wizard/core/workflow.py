@@ -1,0 +1,368 @@
+"""What can be done to a release: commit, undo, skip, block a step; route and target changes.
+
+Every function takes the release, the acting person and the time, and returns the new release
+with the action appended to its audit trail. Refusals raise `StepError` with a catalogue key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from hdh_wizard.core.enums import (
+    ENVIRONMENT_URLS,
+    Actor,
+    Environment,
+    Requirement,
+    Role,
+    Route,
+    StepStatus,
+)
+from hdh_wizard.core.release import (
+    AuditAction,
+    AuditEntry,
+    DataFile,
+    Person,
+    Release,
+    StepRecord,
+    Target,
+)
+from hdh_wizard.core.route import decide_route
+from hdh_wizard.core.steps import (
+    STEPS,
+    Step,
+    StepId,
+    dependents_on,
+    get_step,
+    prerequisites_on,
+    steps_for_route,
+)
+from hdh_wizard.errors import StepError
+
+SATISFIED = frozenset({StepStatus.DONE, StepStatus.SKIPPED})
+
+
+def new_release(name: str, actor: Person, now: datetime, files: Iterable[DataFile] = ()) -> Release:
+    release = Release(name=name.strip(), created_at=now, actor=actor, files=tuple(files))
+    return _log(release, actor, now, AuditAction.CREATED)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def route_of(release: Release) -> Route:
+    """The measured route once the volume is known, the previewed one before."""
+    if release.measured_bytes is not None:
+        return decide_route(release.measured_bytes)
+    return release.route_preview
+
+
+def route_is_measured(release: Release) -> bool:
+    return release.measured_bytes is not None
+
+
+def active_steps(release: Release) -> tuple[Step, ...]:
+    return steps_for_route(route_of(release))
+
+
+def status_of(release: Release, step_id: StepId) -> StepStatus:
+    return release.record(step_id).status
+
+
+def blockers(release: Release, step_id: StepId) -> tuple[StepId, ...]:
+    """The prerequisites, on the active route, that are not yet done or skipped."""
+    step = get_step(step_id)
+    return tuple(
+        p
+        for p in prerequisites_on(step, route_of(release))
+        if status_of(release, p) not in SATISFIED
+    )
+
+
+def is_available(release: Release, step_id: StepId) -> bool:
+    return not blockers(release, step_id)
+
+
+def next_step(release: Release) -> StepId | None:
+    """The first step of the checklist that can be worked on now and is not finished."""
+    for step in active_steps(release):
+        status = status_of(release, step.id)
+        if status in SATISFIED or status is StepStatus.BLOCKED:
+            continue
+        if is_available(release, step.id):
+            return step.id
+    return None
+
+
+def is_complete(release: Release) -> bool:
+    return all(
+        status_of(release, s.id) in SATISFIED
+        for s in active_steps(release)
+        if s.requirement is Requirement.REQUIRED
+    )
+
+
+def stale_after_undo(release: Release, step_id: StepId) -> tuple[StepId, ...]:
+    """The done steps that would need review if `step_id` were undone."""
+    route = route_of(release)
+    return tuple(
+        d for d in dependents_on(step_id, route) if status_of(release, d) is StepStatus.DONE
+    )
+
+
+# --- acting --------------------------------------------------------------------------------
+
+
+def save_draft(
+    release: Release, step_id: StepId, outputs: Mapping[str, Any], actor: Person, now: datetime
+) -> Release:
+    """Keep what was typed so far; the step shows as in progress."""
+    record = release.record(step_id)
+    # A draft never downgrades a finished, stale or blocked step.
+    keep = SATISFIED | {StepStatus.STALE, StepStatus.BLOCKED}
+    status = record.status if record.status in keep else StepStatus.IN_PROGRESS
+    updated = replace(
+        record, status=status, outputs=dict(outputs), updated_at=now, updated_by=actor
+    )
+    return _log(
+        _with_record(release, step_id, updated), actor, now, AuditAction.DRAFT_SAVED, step_id
+    )
+
+
+def commit_step(
+    release: Release, step_id: StepId, outputs: Mapping[str, Any], actor: Person, now: datetime
+) -> Release:
+    """Mark a step done with its outputs, if its prerequisites are met and the actor may."""
+    step = get_step(step_id)
+    if route_of(release) not in step.routes:
+        raise StepError("error.step_not_on_route", step=step_id.value)
+    missing = blockers(release, step_id)
+    if missing:
+        raise StepError(
+            "error.step_not_available",
+            step=step_id.value,
+            blockers=", ".join(m.value for m in missing),
+        )
+    if step.actor is Actor.HDH_STAFF and actor.role is not Role.HDH_STAFF:
+        raise StepError("error.step_needs_staff", step=step_id.value)
+    record = StepRecord(StepStatus.DONE, dict(outputs), "", now, actor)
+    return _log(_with_record(release, step_id, record), actor, now, AuditAction.COMMITTED, step_id)
+
+
+def undo_step(
+    release: Release, step_id: StepId, actor: Person, now: datetime
+) -> tuple[Release, tuple[StepId, ...]]:
+    """Reopen a finished step; the done steps that relied on it become stale (returned)."""
+    record = release.record(step_id)
+    if record.status not in SATISFIED | {StepStatus.STALE}:
+        raise StepError("error.step_not_done", step=step_id.value)
+    stale = stale_after_undo(release, step_id)
+    reopened = replace(
+        record,
+        status=StepStatus.IN_PROGRESS if record.outputs else StepStatus.TODO,
+        reason="",
+        updated_at=now,
+        updated_by=actor,
+    )
+    release = _log(
+        _with_record(release, step_id, reopened), actor, now, AuditAction.UNDONE, step_id
+    )
+    return _mark_stale(release, stale, f"undo:{step_id.value}", actor, now), stale
+
+
+def skip_step(
+    release: Release, step_id: StepId, reason: str, actor: Person, now: datetime
+) -> Release:
+    """Skip a recommended step, with the reason recorded."""
+    if get_step(step_id).requirement is not Requirement.RECOMMENDED:
+        raise StepError("error.step_not_skippable", step=step_id.value)
+    if not reason.strip():
+        raise StepError("error.reason_required")
+    record = replace(
+        release.record(step_id),
+        status=StepStatus.SKIPPED,
+        reason=reason.strip(),
+        updated_at=now,
+        updated_by=actor,
+    )
+    return _log(
+        _with_record(release, step_id, record),
+        actor,
+        now,
+        AuditAction.SKIPPED,
+        step_id,
+        reason.strip(),
+    )
+
+
+def block_step(
+    release: Release, step_id: StepId, why: str, actor: Person, now: datetime
+) -> Release:
+    """Record that a step cannot go on for an outside reason (a signature awaited…)."""
+    if not why.strip():
+        raise StepError("error.reason_required")
+    if status_of(release, step_id) in SATISFIED:
+        raise StepError("error.step_already_done", step=step_id.value)
+    record = replace(
+        release.record(step_id),
+        status=StepStatus.BLOCKED,
+        reason=why.strip(),
+        updated_at=now,
+        updated_by=actor,
+    )
+    return _log(
+        _with_record(release, step_id, record),
+        actor,
+        now,
+        AuditAction.BLOCKED,
+        step_id,
+        why.strip(),
+    )
+
+
+def unblock_step(release: Release, step_id: StepId, actor: Person, now: datetime) -> Release:
+    record = release.record(step_id)
+    if record.status is not StepStatus.BLOCKED:
+        raise StepError("error.step_not_blocked", step=step_id.value)
+    status = StepStatus.IN_PROGRESS if record.outputs else StepStatus.TODO
+    updated = replace(record, status=status, reason="", updated_at=now, updated_by=actor)
+    return _log(_with_record(release, step_id, updated), actor, now, AuditAction.UNBLOCKED, step_id)
+
+
+def preview_route(release: Release, route: Route, actor: Person, now: datetime) -> Release:
+    """Show the other route's checklist before the volume is measured; work done is kept."""
+    if route_is_measured(release):
+        raise StepError("error.route_already_measured")
+    return _log(
+        replace(release, route_preview=route),
+        actor,
+        now,
+        AuditAction.ROUTE_PREVIEWED,
+        None,
+        route.value,
+    )
+
+
+def record_volume(release: Release, total_bytes: int, actor: Person, now: datetime) -> Release:
+    """Record the measured volume, which decides the route. Steps of both routes keep their
+    status: a route switch only changes which of them the checklist shows."""
+    if total_bytes < 0:
+        raise StepError("error.volume_negative")
+    return _log(
+        replace(release, measured_bytes=total_bytes),
+        actor,
+        now,
+        AuditAction.VOLUME_MEASURED,
+        None,
+        f"{total_bytes}:{decide_route(total_bytes)}",
+    )
+
+
+def set_target(
+    release: Release,
+    environment: Environment,
+    actor: Person,
+    now: datetime,
+    *,
+    url: str | None = None,
+    confirmed: bool = False,
+) -> Release:
+    """Change where the release is published; production needs an explicit confirmation."""
+    if environment is Environment.PRODUCTION and not confirmed:
+        raise StepError("error.production_needs_confirmation")
+    if environment is Environment.CUSTOM:
+        if not url or not url.startswith(("https://", "http://")):
+            raise StepError("error.custom_url_invalid", url=url or "")
+        target = Target(environment, url.rstrip("/"))
+    else:
+        target = Target(environment, ENVIRONMENT_URLS[environment])
+    return _log(
+        replace(release, target=target),
+        actor,
+        now,
+        AuditAction.TARGET_CHANGED,
+        None,
+        f"{target.environment}:{target.url}",
+    )
+
+
+def set_files(
+    release: Release, files: Iterable[DataFile], actor: Person, now: datetime
+) -> tuple[Release, tuple[StepId, ...]]:
+    """Replace the release's file list; steps computed from the data become stale."""
+    files = tuple(files)
+    if files == release.files:
+        return release, ()
+    release = _log(
+        replace(release, files=files),
+        actor,
+        now,
+        AuditAction.FILES_CHANGED,
+        None,
+        ", ".join(f.path for f in files),
+    )
+    return mark_data_stale(release, "files_changed", actor, now)
+
+
+def mark_data_stale(
+    release: Release, reason: str, actor: Person, now: datetime
+) -> tuple[Release, tuple[StepId, ...]]:
+    """The data changed: every done step computed from it, and what relies on those, is stale."""
+    route = route_of(release)
+    touched: list[StepId] = []
+    for step in STEPS:
+        if step.uses_data and status_of(release, step.id) is StepStatus.DONE:
+            touched.append(step.id)
+            touched.extend(dependents_on(step.id, route))
+    order = [s.id for s in STEPS]
+    stale = tuple(
+        sorted({s for s in touched if status_of(release, s) is StepStatus.DONE}, key=order.index)
+    )
+    return _mark_stale(release, stale, reason, actor, now), stale
+
+
+def set_actor(release: Release, actor: Person) -> Release:
+    return replace(release, actor=actor)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _mark_stale(
+    release: Release, steps: Iterable[StepId], reason: str, actor: Person, now: datetime
+) -> Release:
+    for step_id in steps:
+        record = replace(
+            release.record(step_id),
+            status=StepStatus.STALE,
+            reason=reason,
+            updated_at=now,
+            updated_by=actor,
+        )
+        release = _log(
+            _with_record(release, step_id, record),
+            actor,
+            now,
+            AuditAction.MARKED_STALE,
+            step_id,
+            reason,
+        )
+    return release
+
+
+def _with_record(release: Release, step_id: StepId, record: StepRecord) -> Release:
+    return replace(release, steps={**release.steps, step_id: record})
+
+
+def _log(
+    release: Release,
+    actor: Person,
+    now: datetime,
+    action: AuditAction,
+    step: StepId | None = None,
+    detail: str = "",
+) -> Release:
+    entry = AuditEntry(at=now, actor=actor, action=action, step=step, detail=detail)
+    return replace(release, actor=actor, audit=(*release.audit, entry))

@@ -1,0 +1,91 @@
+"""Load the message catalogue and look strings up by key.
+
+The catalogue is split by area (`messages/<area>.yaml`) so that each part of the program owns its
+file; every key holds its French and English text side by side, so a missing translation shows.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+class Lang(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class CatalogueError(Exception):
+    """A broken catalogue file: a programming error, caught by the tests."""
+
+
+def detect_lang(explicit: str | None = None, environ: dict[str, str] | None = None) -> Lang:
+    """French unless asked otherwise: `--lang`, then HDH_WIZARD_LANG, then an English locale."""
+    env = os.environ if environ is None else environ
+    for candidate in (explicit, env.get("HDH_WIZARD_LANG")):
+        if candidate:
+            return Lang.EN if candidate.lower().startswith("en") else Lang.FR
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(var, "")
+        if value:
+            return Lang.EN if value.lower().startswith("en") else Lang.FR
+    return Lang.FR
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Messages for one language; `t(key, **params)` formats one."""
+
+    lang: Lang
+    messages: dict[str, str]
+
+    def t(self, key: str, **params: Any) -> str:
+        try:
+            template = self.messages[key]
+        except KeyError:
+            raise CatalogueError(f"unknown message key {key!r}") from None
+        return template.format(**params) if params else template
+
+    def has(self, key: str) -> bool:
+        return key in self.messages
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@cache
+def _raw_catalogue() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    folder = resources.files("hdh_wizard.i18n").joinpath("messages")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.load(entry.read_text(encoding="utf-8"), Loader=_Loader)
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{entry.name}: expected a mapping of keys")
+        for key, texts in data.items():
+            if key in merged:
+                raise CatalogueError(f"{entry.name}: key {key!r} defined twice")
+            if not isinstance(texts, dict) or set(texts) != {"fr", "en"}:
+                raise CatalogueError(f"{entry.name}: {key!r} needs exactly 'fr' and 'en'")
+            if placeholders(texts["fr"]) != placeholders(texts["en"]):
+                raise CatalogueError(f"{entry.name}: {key!r} placeholders differ between fr and en")
+            merged[str(key)] = {"fr": str(texts["fr"]), "en": str(texts["en"])}
+    return merged
+
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
+def load_catalogue(lang: Lang = Lang.FR) -> Catalogue:
+    raw = _raw_catalogue()
+    return Catalogue(lang=lang, messages={key: texts[lang.value] for key, texts in raw.items()})
