@@ -169,6 +169,9 @@ def undo_step(
     release = _log(
         _with_record(release, step_id, reopened), actor, now, AuditAction.UNDONE, step_id
     )
+    if step_id is StepId.VOLUME:
+        # The measurement no longer stands: the route goes back to the preview.
+        release = replace(release, measured_bytes=None)
     return _mark_stale(release, stale, f"undo:{step_id.value}", actor, now), stale
 
 
@@ -321,6 +324,13 @@ def mark_data_stale(
         sorted({s for s in touched if status_of(release, s) is StepStatus.DONE}, key=order.index)
     )
     return _mark_stale(release, stale, reason, actor, now), stale
+
+
+def log_action(
+    release: Release, actor: Person, now: datetime, action: AuditAction, detail: str = ""
+) -> Release:
+    """Note in the audit trail an action made outside the steps (a backup restored…)."""
+    return _log(release, actor, now, action, None, detail)
 
 
 def set_actor(release: Release, actor: Person) -> Release:

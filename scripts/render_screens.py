@@ -1,0 +1,184 @@
+"""Render every screen of the wizard to SVG in `screens/`, from the real app.
+
+    python scripts/render_screens.py            # regenerate screens/*.svg
+    python scripts/render_screens.py --check    # exit 1 if a stored SVG is out of date
+
+Each scenario builds a project on the demo's synthetic data in a fixed folder, with a fixed
+clock, drives the app with Textual's Pilot to the screen, and exports its screenshot. The test
+`tests/test_screens_up_to_date.py` runs the same scenarios and compares with the stored files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hdh_wizard.demo.generate import create_demo_data
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from hdh_wizard import project as projects
+from hdh_wizard.core import workflow
+from hdh_wizard.core.enums import Environment, Role, Route
+from hdh_wizard.core.release import Person, Release
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.i18n.catalogue import Lang, load_catalogue
+from hdh_wizard.ui.app import HdhWizardApp
+
+SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
+WORK_ROOT = Path(tempfile.gettempdir()) / "hdh-wizard-screens"
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+ALICE = Person("Alice Martin", Role.PARTNER)
+STAFF = Person("Hugo Bernard", Role.HDH_STAFF)
+
+Setup = Callable[[Release], Release]
+Drive = Callable[[Pilot[None]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    size: tuple[int, int] = (100, 30)
+    lang: Lang = Lang.FR
+    setup: Setup | None = None  # changes made to the demo release before opening
+    drive: Drive | None = None  # keys pressed once the app shows its first screen
+    create: bool = True  # False: an empty folder, for the new project flow
+    corrupt: bool = False  # the state file hand-edited into invalid YAML
+
+
+def _progress(release: Release) -> Release:
+    release = workflow.commit_step(
+        release, StepId.CONTRACT, {"reference": "HDH-OD-2024-017"}, ALICE, NOW
+    )
+    release = workflow.commit_step(
+        release, StepId.INTEROPERABILITY, {"note": "CSV, TIFF"}, ALICE, NOW
+    )
+    release = workflow.record_volume(release, sum(f.size for f in release.files), ALICE, NOW)
+    release = workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
+    release = workflow.save_draft(release, StepId.ANONYMITY, {"note": "k=5"}, ALICE, NOW)
+    return workflow.block_step(
+        release, StepId.ACCOUNT, "Adresse e-mail institutionnelle attendue", ALICE, NOW
+    )
+
+
+def _production_hosted(release: Release) -> Release:
+    release = workflow.preview_route(release, Route.HOSTED, STAFF, NOW)
+    return workflow.set_target(release, Environment.PRODUCTION, STAFF, NOW, confirmed=True)
+
+
+def _keys(*keys: str) -> Drive:
+    async def drive(pilot: Pilot[None]) -> None:
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+
+    return drive
+
+
+def _open(step: StepId, *then: str) -> Drive:
+    async def drive(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, HdhWizardApp)
+        app.open_step(step)
+        await pilot.pause()
+        for key in then:
+            await pilot.press(key)
+        await pilot.pause()
+
+    return drive
+
+
+def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:
+    return _open(
+        StepId.CONTRACT, *"HDH-OD-2024-017", "tab", *"15/01/2024", "tab", *"Dr Claire Petit", "tab"
+    )(pilot)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("home"),
+    Scenario("home-80x24", size=(80, 24)),
+    Scenario("home-en", lang=Lang.EN),
+    Scenario("home-progress", setup=_progress),
+    Scenario("home-production-route2", setup=_production_hosted),
+    Scenario("help", drive=_keys("question_mark")),
+    Scenario("contract", drive=_open(StepId.CONTRACT)),
+    Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
+    Scenario("step-manual", drive=_open(StepId.ANONYMITY)),
+    Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
+    Scenario("dialog-undo", setup=_progress, drive=_keys("down", "down", "u")),
+    Scenario("dialog-target", drive=_keys("t")),
+    Scenario("new-project", create=False),
+    Scenario("state-error", corrupt=True),
+)
+
+
+def _prepare(scenario: Scenario) -> Path:
+    folder = WORK_ROOT / scenario.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if not scenario.create:
+        create_demo_data(folder)
+        return folder
+    paths = create_demo_data(folder)
+    project = projects.create_project(
+        folder, "Cohorte mélanome synthétique (démo)", ALICE, paths, NOW
+    )
+    if scenario.setup is not None:
+        projects.save(project, scenario.setup(project.release))
+    if scenario.corrupt:
+        # A second save gives a backup; then a hand edit breaks the YAML.
+        projects.save(project, project.release)
+        state = projects.state_path(folder)
+        text = state.read_text(encoding="utf-8").replace("name:", "name: [oops", 1)
+        state.write_text(text, encoding="utf-8")
+    return folder
+
+
+async def render(scenario: Scenario) -> str:
+    folder = _prepare(scenario)
+    app = HdhWizardApp(folder, load_catalogue(scenario.lang), clock=lambda: NOW)
+    async with app.run_test(size=scenario.size) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if scenario.drive is not None:
+            await scenario.drive(pilot)
+        await app.workers.wait_for_complete()
+        for widget in app.screen.query("Input, TextArea"):
+            if isinstance(widget, Input | TextArea):
+                widget.cursor_blink = False
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        return app.export_screenshot(title=f"hdh-wizard · {scenario.name}")
+
+
+def render_all() -> dict[str, str]:
+    return {s.name: asyncio.run(render(s)) for s in SCENARIOS}
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    SCREENS_DIR.mkdir(exist_ok=True)
+    stale = []
+    for name, svg in render_all().items():
+        path = SCREENS_DIR / f"{name}.svg"
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != svg:
+                stale.append(name)
+        else:
+            path.write_text(svg, encoding="utf-8")
+            print(f"wrote {path.relative_to(SCREENS_DIR.parent)}")
+    if stale:
+        print("out of date: " + ", ".join(stale) + " (run: python scripts/render_screens.py)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up hdh-wizard in ./.venv on a fresh Debian (Python 3.11): the system packages it needs,
+# then the Python packages at the versions the project is tested with (constraints.txt).
+# Usage: scripts/setup.sh [--dev]   (--dev adds the test tools, tmux and the linters)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+missing=()
+# Debian ships venv and pip apart from Python itself.
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+if [ "$dev" = 1 ] && ! command -v tmux >/dev/null; then missing+=(tmux); fi
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "Installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+extra=""
+[ "$dev" = 1 ] && extra="[dev]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".${extra}"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up hdh-wizard with its test tools, then run the linters, the type checker and the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --dev
+.venv/bin/ruff check src tests scripts benchmarks
+.venv/bin/ruff format --check src tests scripts benchmarks
+.venv/bin/mypy
+.venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,149 @@
+"""The `hdh-wizard` command: the TUI on a project, and the same work headless.
+
+Heavy libraries (Textual, numpy, tifffile) are imported only by the commands that use them, so
+that `--help` and `status` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from hdh_wizard import __version__
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.catalogue import Catalogue, detect_lang, load_catalogue
+
+COMMANDS = ("status", "demo", "restore-backup")
+DEMO_FOLDER = "hdh-wizard-demo"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own words taken from the catalogue, and exit code 2 on misuse."""
+
+    def __init__(self, cat: Catalogue, **kwargs: object) -> None:
+        super().__init__(add_help=False, **kwargs)  # type: ignore[arg-type]
+        self.cat = cat
+        self._positionals.title = cat.t("cli.arguments")
+        self._optionals.title = cat.t("cli.options")
+        self.add_argument("-h", "--help", action="help", help=cat.t("cli.help.help"))
+
+    def format_usage(self) -> str:
+        formatter = self._get_formatter()
+        formatter.add_usage(
+            self.usage,
+            self._actions,
+            self._mutually_exclusive_groups,
+            prefix=self.cat.t("cli.usage") + " ",
+        )
+        return formatter.format_help()
+
+    def format_help(self) -> str:
+        return self.format_usage() + "\n" + super().format_help().split("\n", 1)[1]
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {self.cat.t('cli.usage_error')} {message}\n")
+
+
+def _top_parser(cat: Catalogue) -> _Parser:
+    parser = _Parser(
+        cat,
+        prog="hdh-wizard",
+        description=cat.t("cli.description"),
+        epilog=cat.t("cli.epilog"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"hdh-wizard {__version__}",
+        help=cat.t("cli.help.version"),
+    )
+    parser.add_argument("--lang", choices=["fr", "en"], help=cat.t("cli.help.lang"))
+    return parser
+
+
+def _command_parser(cat: Catalogue, command: str) -> _Parser:
+    parser = _Parser(cat, prog=f"hdh-wizard {command}", description=cat.t(f"cli.{command}.about"))
+    parser.add_argument("--lang", choices=["fr", "en"], help=cat.t("cli.help.lang"))
+    if command == "status":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        parser.add_argument("--json", action="store_true", help=cat.t("cli.status.json"))
+    elif command == "demo":
+        parser.add_argument("dir", nargs="?", default=DEMO_FOLDER, help=cat.t("cli.demo.dir"))
+        parser.add_argument("--no-open", action="store_true", help=cat.t("cli.demo.no_open"))
+    elif command == "restore-backup":
+        parser.add_argument("dir", help=cat.t("cli.help.dir"))
+    return parser
+
+
+def _lang_from(argv: Sequence[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _command_from(argv: Sequence[str]) -> str | None:
+    """The first word that is not an option nor the value of `--lang`."""
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg == "--lang":
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    cat = load_catalogue(detect_lang(_lang_from(args_list)))
+    command = _command_from(args_list)
+    try:
+        if command in COMMANDS:
+            rest = list(args_list)
+            rest.remove(command)
+            args = _command_parser(cat, command).parse_args(rest)
+            return _run(cat, command, args)
+        parser = _top_parser(cat)
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        args = parser.parse_args(args_list)
+        return _run(cat, "open", args)
+    except HdhWizardError as error:
+        print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"hdh-wizard: {cat.t('cli.interrupted')}", file=sys.stderr)
+        return 130
+
+
+def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
+    folder = Path(args.dir).expanduser()
+    if command == "status":
+        from hdh_wizard.cli.status import print_status
+
+        return print_status(cat, folder, as_json=args.json)
+    if command == "restore-backup":
+        from hdh_wizard.cli.restore import restore
+
+        return restore(cat, folder)
+    if command == "demo":
+        from hdh_wizard.cli.demo import ensure_demo_project
+
+        ensure_demo_project(cat, folder)
+        if args.no_open:
+            return 0
+    from hdh_wizard.cli.tui import run_tui
+
+    return run_tui(cat, folder)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""`hdh-wizard status`: the checklist printed for scripts and for HDH staff, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hdh_wizard.core import workflow
+from hdh_wizard.core.enums import Group
+from hdh_wizard.core.release import Release
+from hdh_wizard.core.route import ONE_GO
+from hdh_wizard.errors import ProjectError
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.project import has_project, read_project
+
+
+def print_status(cat: Catalogue, folder: Path, *, as_json: bool) -> int:
+    if not has_project(folder):
+        raise ProjectError("error.no_project", folder=str(folder))
+    release = read_project(folder)
+    if as_json:
+        print(json.dumps(status_document(release), ensure_ascii=False, indent=2))
+    else:
+        print(status_text(cat, release))
+    return 0
+
+
+def status_document(release: Release) -> dict[str, Any]:
+    """The checklist as data; ids and statuses are the state file's, stable for scripts."""
+    route = workflow.route_of(release)
+    nxt = workflow.next_step(release)
+    return {
+        "release": release.name,
+        "route": route.value,
+        "route_measured": workflow.route_is_measured(release),
+        "measured_bytes": release.measured_bytes,
+        "threshold_bytes": ONE_GO,
+        "target": {"environment": release.target.environment.value, "url": release.target.url},
+        "next_step": nxt.value if nxt else None,
+        "complete": workflow.is_complete(release),
+        "steps": [
+            {
+                "id": step.id.value,
+                "number": step.number(route),
+                "group": step.group.value,
+                "actor": step.actor.value,
+                "requirement": step.requirement.value,
+                "status": workflow.status_of(release, step.id).value,
+                "available": workflow.is_available(release, step.id),
+                "blocked_by": [b.value for b in workflow.blockers(release, step.id)],
+                "reason": release.record(step.id).reason,
+            }
+            for step in workflow.active_steps(release)
+        ],
+    }
+
+
+def status_text(cat: Catalogue, release: Release) -> str:
+    route = workflow.route_of(release)
+    if release.measured_bytes is not None:
+        how = cat.t("route.measured", size=format_size(release.measured_bytes, cat.lang))
+    else:
+        how = cat.t("route.preview")
+    env = release.target.environment
+    target = cat.t(f"environment.{env.value}", url=release.target.url)
+    lines = [
+        cat.t("status.header", name=release.name),
+        f"{cat.t(f'route.{route.value}')} — {how}. {cat.t('route.threshold')}",
+        cat.t("banner.target", target=target),
+    ]
+    group: Group | None = None
+    nxt = workflow.next_step(release)
+    for step in workflow.active_steps(release):
+        if step.group is not group:
+            group = step.group
+            key = f"group.route.{route.value}" if group is Group.ROUTE else f"group.{group}"
+            lines += ["", cat.t(key)]
+        status = workflow.status_of(release, step.id)
+        marker = "▶" if step.id is nxt else " "
+        title = cat.t(step.title_key)
+        lines.append(
+            f"{marker} {step.number(route):<4} {title:<48} {cat.t(f'status.{status.value}'):<11}"
+            f" {cat.t(f'actor.{step.actor.value}')}"
+        )
+        blockers = workflow.blockers(release, step.id)
+        if blockers and status.value not in ("done", "skipped"):
+            names = ", ".join(cat.t(f"step.{b.value}.title") for b in blockers)
+            lines.append("       " + cat.t("checklist.waiting_for", steps=names))
+    lines.append("")
+    if nxt is not None:
+        lines.append(cat.t("status.next", step=cat.t(f"step.{nxt.value}.title")))
+    elif workflow.is_complete(release):
+        lines.append(cat.t("status.complete"))
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""The volume prerequisite: the total size of the data to release, which decides the route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from hdh_wizard.core import workflow
+from hdh_wizard.core.enums import Route
+from hdh_wizard.core.release import DataFile, Person, Release
+from hdh_wizard.core.route import ONE_GO, decide_route
+from hdh_wizard.core.steps import StepId
+
+
+@dataclass(frozen=True)
+class VolumeSummary:
+    total_bytes: int
+    file_count: int
+    route: Route
+
+    @property
+    def margin_bytes(self) -> int:
+        """How far the total is from the 1 Go threshold (positive: under it)."""
+        return ONE_GO - self.total_bytes
+
+
+def summarize_volume(files: Iterable[DataFile]) -> VolumeSummary:
+    files = tuple(files)
+    total = sum(f.size for f in files)
+    return VolumeSummary(total, len(files), decide_route(total))
+
+
+def volume_outputs(summary: VolumeSummary) -> dict[str, int | str]:
+    return {
+        "total_bytes": summary.total_bytes,
+        "file_count": summary.file_count,
+        "route": summary.route.value,
+    }
+
+
+def commit_volume(
+    release: Release, summary: VolumeSummary, actor: Person, now: datetime
+) -> Release:
+    """Record the measured volume (which decides the route), then mark the step done."""
+    release = workflow.record_volume(release, summary.total_bytes, actor, now)
+    return workflow.commit_step(release, StepId.VOLUME, volume_outputs(summary), actor, now)

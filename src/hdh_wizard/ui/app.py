@@ -1,0 +1,267 @@
+"""The Textual application: wires the screens together and commits what they return.
+
+It holds the open project and the lock on it; the steps' logic lives in `core`, each screen in
+its own module. Errors users can cause are shown here, in one place (`show_error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from hdh_wizard import project as projects
+from hdh_wizard.core import workflow
+from hdh_wizard.core.lock import ProjectLock
+from hdh_wizard.core.release import Person, Release
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.errors import HdhWizardError, ProjectError, StateFileError
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.inspect.fingerprint import FileChangeKind, resolve_data_path
+from hdh_wizard.project import Project, ResumeReport
+from hdh_wizard.ui.presenters import restored_message, step_list
+from hdh_wizard.ui.screens.dialogs import ConfirmDialog, ReasonDialog
+from hdh_wizard.ui.screens.files import FilesScreen
+from hdh_wizard.ui.screens.help import HelpScreen
+from hdh_wizard.ui.screens.home import HomeScreen
+from hdh_wizard.ui.screens.identity import IdentityDialog
+from hdh_wizard.ui.screens.new_project import NewProjectRequest, NewProjectScreen
+from hdh_wizard.ui.screens.state_error import StateErrorScreen
+from hdh_wizard.ui.screens.target import TargetChoice, TargetDialog
+from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.ui.steps.registry import step_screen
+
+Clock = Callable[[], datetime]
+STYLES = Path(__file__).parent / "styles"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HdhWizardApp(App[None]):
+    TITLE = "hdh-wizard"
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "home.tcss",
+        STYLES / "step.tcss",
+        STYLES / "dialogs.tcss",
+    ]
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", show=False)]
+
+    def __init__(
+        self,
+        folder: Path,
+        cat: Catalogue,
+        *,
+        lock: ProjectLock | None = None,
+        actor: Person | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__()
+        self.cat = cat
+        self.folder = folder
+        self._lock = lock
+        self._actor = actor
+        self._clock = clock
+        self._project: Project | None = None
+
+    # --- what the screens use ------------------------------------------------------------------
+
+    @property
+    def project(self) -> Project:
+        assert self._project is not None, "no project open"
+        return self._project
+
+    @property
+    def actor(self) -> Person:
+        return self._actor or self.project.release.actor
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def apply(self, change: Callable[[Release], Release]) -> bool:
+        """Run a model change and save it; on refusal, say why and keep the old state."""
+        try:
+            projects.save(self.project, change(self.project.release))
+        except HdhWizardError as error:
+            self.show_error(error)
+            return False
+        return True
+
+    def show_error(self, error: HdhWizardError) -> None:
+        self.notify(
+            error.message(self.cat), title=self.cat.t("error.title"), severity="error", timeout=10
+        )
+
+    def open_step(self, step_id: StepId) -> None:
+        screen: StepScreen = step_screen(step_id)
+        self.push_screen(screen)
+
+    def show_help(self, topic: str) -> None:
+        self.push_screen(HelpScreen(topic))
+
+    def confirm(self, question: str, then: Callable[[], None]) -> None:
+        self.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)
+
+    def ask_reason(self, question: str, then: Callable[[str], None]) -> None:
+        self.push_screen(ReasonDialog(question), lambda why: then(why) if why else None)
+
+    def choose_identity(self) -> None:
+        def chosen(person: Person | None) -> None:
+            if person is not None:
+                self._actor = person
+                self.apply(lambda release: workflow.set_actor(release, person))
+                self._refresh_home()
+
+        self.push_screen(IdentityDialog(self.actor), chosen)
+
+    def choose_target(self) -> None:
+        def chosen(choice: TargetChoice | None) -> None:
+            if choice is None:
+                return
+            self.apply(
+                lambda release: workflow.set_target(
+                    release,
+                    choice.environment,
+                    self.actor,
+                    self.now(),
+                    url=choice.url,
+                    confirmed=choice.confirmed,
+                )
+            )
+            self._refresh_home()
+
+        self.push_screen(TargetDialog(self.project.release.target), chosen)
+
+    def edit_files(self) -> None:
+        folder = self.project.folder
+        current = [resolve_data_path(f, folder) for f in self.project.release.files]
+
+        def chosen(paths: list[Path] | None) -> None:
+            if paths is None:
+                return
+            try:
+                files = projects.describe_paths(paths, folder)
+            except HdhWizardError as error:
+                self.show_error(error)
+                return
+            stale: tuple[StepId, ...] = ()
+
+            def change(release: Release) -> Release:
+                nonlocal stale
+                release, stale = workflow.set_files(release, files, self.actor, self.now())
+                return release
+
+            if self.apply(change) and stale:
+                self.notify(
+                    self.cat.t("files.now_stale", steps=step_list(self.cat, stale)),
+                    severity="warning",
+                    timeout=10,
+                )
+            self._refresh_home()
+
+        self.push_screen(FilesScreen(folder, current), chosen)
+
+    # --- start-up ------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        if projects.has_project(self.folder):
+            self._open()
+        else:
+            self.push_screen(NewProjectScreen(self.folder), self._new_project_closed)
+
+    def _open(self) -> None:
+        try:
+            project, report = projects.open_project(self.folder, self._actor, self.now())
+        except StateFileError as error:
+            self.push_screen(StateErrorScreen(error), self._state_error_answered)
+            return
+        except HdhWizardError as error:
+            self.show_error(error)
+            return
+        self._project = project
+        self._show_home()
+        self._announce(report)
+
+    def _state_error_answered(self, restore: bool | None) -> None:
+        if not restore:
+            self.exit()
+            return
+        try:
+            kept = projects.restore_project_backup(self.folder, self.now())
+        except HdhWizardError as error:
+            self.show_error(error)
+            self.exit(return_code=1)
+            return
+        self.notify(restored_message(self.cat, kept), timeout=10)
+        self._open()
+
+    def create_project(self, request: NewProjectRequest) -> bool:
+        """Create the project the new project form asks for; False (and why) on refusal."""
+        try:
+            self._relock(request.folder)
+            project = projects.create_project(
+                request.folder, request.name, request.actor, request.data_paths, self.now()
+            )
+        except HdhWizardError as error:
+            self.show_error(error)
+            return False
+        self.folder = request.folder
+        self._actor = request.actor
+        self._project = project
+        return True
+
+    def _new_project_closed(self, _: None) -> None:
+        if self._project is None:
+            self.exit()
+        else:
+            self._show_home()
+
+    def _relock(self, folder: Path) -> None:
+        """Hold the lock of the folder actually chosen in the new project form."""
+        if self._lock is not None and self._lock.folder.resolve() == folder.resolve():
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(
+                "error.project_folder", folder=str(folder), reason=exc.strerror or str(exc)
+            ) from exc
+        new_lock = projects.acquire_lock(folder)
+        if self._lock is not None:
+            self._lock.release()
+        self._lock = new_lock
+
+    def _show_home(self) -> None:
+        self.push_screen(HomeScreen())
+
+    def _refresh_home(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_release()
+
+    def _announce(self, report: ResumeReport) -> None:
+        if not report.needs_attention:
+            return
+        lines = []
+        for kind in (FileChangeKind.MODIFIED, FileChangeKind.MISSING, FileChangeKind.UNREADABLE):
+            paths = projects.changed_paths(report, kind)
+            if paths:
+                lines.append(self.cat.t(f"resume.files_{kind.value}", paths=", ".join(paths)))
+        message = "\n".join(lines)
+        if report.stale_steps:
+            message += "\n" + self.cat.t(
+                "resume.steps_stale", steps=step_list(self.cat, report.stale_steps)
+            )
+        self.notify(message, title=self.cat.t("resume.title"), severity="warning", timeout=20)
+
+    def on_unmount(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -1,0 +1,51 @@
+"""What every screen of the wizard shares: the catalogue, translated key bindings, the app."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from textual.screen import ModalScreen, Screen
+
+from hdh_wizard.i18n.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from hdh_wizard.ui.app import HdhWizardApp
+
+ResultT = TypeVar("ResultT")
+
+
+class Translated:
+    """Mixin: binding descriptions in BINDINGS are catalogue keys, translated on creation."""
+
+    def _translate_bindings(self) -> None:
+        bindings = self._bindings  # type: ignore[attr-defined]
+        cat = self.cat
+        for key, items in bindings.key_to_bindings.items():
+            bindings.key_to_bindings[key] = [
+                replace(b, description=cat.t(b.description)) if cat.has(b.description) else b
+                for b in items
+            ]
+
+    @property
+    def wizard(self) -> HdhWizardApp:
+        return cast("HdhWizardApp", self.app)  # type: ignore[attr-defined]
+
+    @property
+    def cat(self) -> Catalogue:
+        return self.wizard.cat
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.cat.t(key, **params)
+
+
+class WizardScreen(Translated, Screen[ResultT], Generic[ResultT]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._translate_bindings()
+
+
+class WizardModal(Translated, ModalScreen[ResultT], Generic[ResultT]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._translate_bindings()

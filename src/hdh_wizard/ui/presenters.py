@@ -1,0 +1,81 @@
+"""Turn model values into the words and symbols the screens show (no business rules here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+
+from hdh_wizard.core import workflow
+from hdh_wizard.core.enums import Environment, StepStatus
+from hdh_wizard.core.release import Person, Release
+from hdh_wizard.core.steps import StepId, get_step
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_size
+
+STATUS_SYMBOLS: dict[StepStatus, str] = {
+    StepStatus.TODO: "○",
+    StepStatus.IN_PROGRESS: "◐",
+    StepStatus.DONE: "✓",
+    StepStatus.SKIPPED: "–",
+    StepStatus.BLOCKED: "✗",
+    StepStatus.STALE: "↻",
+}
+# Named ANSI colours so that the checklist reads in a 16-colour terminal too.
+STATUS_STYLES: dict[StepStatus, str] = {
+    StepStatus.TODO: "",
+    StepStatus.IN_PROGRESS: "yellow",
+    StepStatus.DONE: "green",
+    StepStatus.SKIPPED: "bright_black",
+    StepStatus.BLOCKED: "red",
+    StepStatus.STALE: "magenta",
+}
+
+
+def status_text(cat: Catalogue, status: StepStatus) -> Text:
+    label = f"{STATUS_SYMBOLS[status]} {cat.t(f'status.{status.value}')}"
+    return Text(label, style=STATUS_STYLES[status])
+
+
+def step_title(cat: Catalogue, step_id: StepId) -> str:
+    return cat.t(get_step(step_id).title_key)
+
+
+def step_list(cat: Catalogue, steps: tuple[StepId, ...]) -> str:
+    return ", ".join(f"« {step_title(cat, s)} »" for s in steps)
+
+
+def person_text(cat: Catalogue, person: Person) -> str:
+    return f"{person.name} ({cat.t(f'role.{person.role.value}')})"
+
+
+def route_text(cat: Catalogue, release: Release) -> str:
+    route = workflow.route_of(release)
+    lang = cat.lang
+    if release.measured_bytes is not None:
+        how = cat.t("route.measured", size=format_size(release.measured_bytes, lang))
+    else:
+        how = cat.t("route.preview")
+    return f"{cat.t(f'route.{route.value}')} — {how}"
+
+
+def target_text(cat: Catalogue, release: Release) -> str:
+    env = release.target.environment
+    if env is Environment.CUSTOM:
+        return cat.t("environment.custom", url=release.target.url)
+    return cat.t(f"environment.{env.value}")
+
+
+def reason_text(cat: Catalogue, status: StepStatus, reason: str) -> str:
+    """Skip and block reasons are the user's words; stale reasons are codes made readable."""
+    if status is not StepStatus.STALE:
+        return reason
+    if reason.startswith("undo:"):
+        return cat.t("stale.undo", step=step_title(cat, StepId(reason.removeprefix("undo:"))))
+    return cat.t("stale.files_changed")
+
+
+def restored_message(cat: Catalogue, kept: Path | None) -> str:
+    if kept is None:
+        return cat.t("state_error.restored_nothing_kept")
+    return cat.t("state_error.restored", kept=str(kept))

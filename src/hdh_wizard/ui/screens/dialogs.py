@@ -1,0 +1,72 @@
+"""Small modal questions: a confirmation, a reason to give."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Static
+
+from hdh_wizard.ui.base import WizardModal
+
+
+class ConfirmDialog(WizardModal[bool]):
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self._question, classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.t("dialog.confirm"), id="yes", variant="warning")
+                yield Button(self.t("dialog.cancel"), id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ReasonDialog(WizardModal[str | None]):
+    """Asks for a non-empty reason (to skip or block a step)."""
+
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self._question, classes="dialog-question")
+            yield Input(placeholder=self.t("dialog.reason_placeholder"), id="reason")
+            yield Static("", id="reason-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.t("dialog.ok"), id="ok", variant="primary")
+                yield Button(self.t("dialog.cancel"), id="cancel")
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#reason-error", Static).update(self.t("error.reason_required"))
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

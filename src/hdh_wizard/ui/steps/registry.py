@@ -1,0 +1,19 @@
+"""Which screen opens for each step: a dedicated one where it exists, the manual one otherwise."""
+
+from __future__ import annotations
+
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.ui.steps.contract import ContractStepScreen
+from hdh_wizard.ui.steps.manual import ManualStepScreen
+from hdh_wizard.ui.steps.volume import VolumeStepScreen
+
+DEDICATED: dict[StepId, type[StepScreen]] = {
+    StepId.CONTRACT: ContractStepScreen,
+    StepId.VOLUME: VolumeStepScreen,
+}
+
+
+def step_screen(step_id: StepId) -> StepScreen:
+    screen_class = DEDICATED.get(step_id)
+    return screen_class() if screen_class is not None else ManualStepScreen(step_id)

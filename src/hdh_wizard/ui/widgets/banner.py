@@ -1,0 +1,44 @@
+"""Always visible above a screen: release, actor, route and target (loud in production)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from hdh_wizard.core.enums import Environment
+from hdh_wizard.core.release import Release
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.ui.presenters import person_text, route_text, target_text
+
+
+class ReleaseBanner(Vertical):
+    """Shows where this release stands; re-rendered by `show(release)` after every change."""
+
+    def __init__(self, cat: Catalogue, release: Release) -> None:
+        super().__init__(id="banner")
+        self._cat = cat
+        self._release = release
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner-release")
+        yield Static(id="banner-route")
+        yield Static(id="banner-target")
+
+    def on_mount(self) -> None:
+        self.show(self._release)
+
+    def show(self, release: Release) -> None:
+        cat = self._cat
+        self._release = release
+        self.query_one("#banner-release", Static).update(
+            cat.t("banner.release", name=release.name, actor=person_text(cat, release.actor))
+        )
+        self.query_one("#banner-route", Static).update(
+            cat.t("banner.route", route=route_text(cat, release))
+        )
+        production = release.target.environment is Environment.PRODUCTION
+        key = "banner.target_production" if production else "banner.target"
+        target = self.query_one("#banner-target", Static)
+        target.update(cat.t(key, target=target_text(cat, release)))
+        target.set_class(production, "-production")

@@ -1,0 +1,85 @@
+"""The installed `hdh-wizard demo` command, run for real in tmux: typed into, screen read."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+COMMAND = Path(sys.executable).parent / "hdh-wizard"
+
+
+def _tmux(*args: str) -> str:
+    result = subprocess.run(["tmux", *args], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def _wait_for(session: str, text: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _tmux("capture-pane", "-p", "-t", session)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
+
+
+@pytest.fixture
+def tmux_session() -> object:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is required in CI")
+        pytest.skip("tmux not installed")
+    assert COMMAND.exists(), f"{COMMAND} not installed: pip install -e ."
+    name = f"hdh-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_installed_demo_runs_in_a_real_terminal(tmp_path: Path, tmux_session: str) -> None:
+    env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={tmp_path}"
+    _tmux(
+        "new-session",
+        "-d",
+        "-s",
+        tmux_session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        f"cd {tmp_path} && {env} {COMMAND} demo; sleep 30",
+    )
+    screen = _wait_for(tmux_session, "Anonymat des données")
+    assert "Cas 1" in screen
+    for _ in range(3):
+        _tmux("send-keys", "-t", tmux_session, "Down")
+        time.sleep(0.2)
+    _tmux("send-keys", "-t", tmux_session, "Enter")
+    _wait_for(tmux_session, "Référence du contrat")
+    _tmux("send-keys", "-t", tmux_session, "-l", "HDH-OD-2024-017")
+    time.sleep(0.3)
+    _tmux("send-keys", "-t", tmux_session, "C-d")
+    _wait_for(tmux_session, "Brouillon enregistré")
+    _tmux("send-keys", "-t", tmux_session, "Escape")
+    time.sleep(0.3)
+    _tmux("send-keys", "-t", tmux_session, "q")
+    time.sleep(1)
+    status = subprocess.run(
+        [str(COMMAND), "status", str(tmp_path / "hdh-wizard-demo"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    doc = json.loads(status.stdout)
+    contract = next(s for s in doc["steps"] if s["id"] == "contract")
+    assert contract["status"] == "in_progress"
