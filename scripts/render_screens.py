@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hdh_wizard.demo.generate import create_demo_data
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import DirectoryTree, Input, TextArea
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
@@ -140,15 +140,26 @@ def _prepare(scenario: Scenario) -> Path:
     return folder
 
 
+async def _settle(pilot: Pilot[None]) -> None:
+    """Let the screen finish drawing: a folder tree loads its entries in a worker that never
+    ends (it waits for more folders to open), so wait for the entries, not for the worker."""
+    await pilot.pause()
+    for _ in range(200):
+        trees = list(pilot.app.screen.query(DirectoryTree))
+        if all(tree.root.children for tree in trees):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 async def render(scenario: Scenario) -> str:
     folder = _prepare(scenario)
     app = HdhWizardApp(folder, load_catalogue(scenario.lang), clock=lambda: NOW)
     async with app.run_test(size=scenario.size) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         if scenario.drive is not None:
             await scenario.drive(pilot)
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         for widget in app.screen.query("Input, TextArea"):
             if isinstance(widget, Input | TextArea):
                 widget.cursor_blink = False

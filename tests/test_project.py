@@ -11,6 +11,7 @@ from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.volume import commit_volume, summarize_volume
 from hdh_wizard.errors import ProjectError, ProjectLockedError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import FileChangeKind
@@ -19,8 +20,9 @@ from .tui_helpers import ALICE, NOW, make_demo_project
 
 
 def _finish_data_steps(project: projects.Project) -> None:
-    release = project.release
-    for step in (StepId.INTEROPERABILITY, StepId.VOLUME, StepId.ANONYMITY, StepId.CONTRACT):
+    release = workflow.commit_step(project.release, StepId.INTEROPERABILITY, {}, ALICE, NOW)
+    release = commit_volume(release, summarize_volume(release.files), ALICE, NOW)
+    for step in (StepId.ANONYMITY, StepId.CONTRACT):
         release = workflow.commit_step(release, step, {}, ALICE, NOW)
     projects.save(project, release)
 

@@ -10,6 +10,7 @@ from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Environment, Route, StepStatus
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.volume import commit_volume, summarize_volume
 from hdh_wizard.i18n.catalogue import Lang
 from hdh_wizard.ui.screens.help import HelpScreen
 from hdh_wizard.ui.screens.home import HomeScreen
@@ -128,7 +129,7 @@ async def test_skipping_a_required_step_is_refused_with_a_message(tmp_path: Path
 async def test_undo_asks_and_marks_dependents_stale(tmp_path: Path) -> None:
     project = make_demo_project(tmp_path)
     release = workflow.commit_step(project.release, StepId.INTEROPERABILITY, {}, ALICE, NOW)
-    release = workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
+    release = commit_volume(release, summarize_volume(release.files), ALICE, NOW)
     projects.save(project, release)
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -182,7 +183,7 @@ async def test_broken_state_file_offers_the_backup_and_restores_it(tmp_path: Pat
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         message = _static_text(app, "#state-error-message")
-        assert "ligne 2" in message
+        assert "mal formé à la ligne" in message
         await pilot.click("#restore")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)

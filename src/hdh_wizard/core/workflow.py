@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from hdh_wizard.core.enums import (
     ENVIRONMENT_URLS,
@@ -38,6 +39,7 @@ from hdh_wizard.core.steps import (
     get_step,
     prerequisites_on,
     steps_for_route,
+    topological_order,
 )
 from hdh_wizard.errors import StepError
 
@@ -82,7 +84,9 @@ def blockers(release: Release, step_id: StepId) -> tuple[StepId, ...]:
 
 
 def is_available(release: Release, step_id: StepId) -> bool:
-    return not blockers(release, step_id)
+    """On the active route, with every prerequisite done or skipped."""
+    on_route = route_of(release) in get_step(step_id).routes
+    return on_route and not blockers(release, step_id)
 
 
 def next_step(release: Release) -> StepId | None:
@@ -106,9 +110,9 @@ def is_complete(release: Release) -> bool:
 
 def stale_after_undo(release: Release, step_id: StepId) -> tuple[StepId, ...]:
     """The done steps that would need review if `step_id` were undone."""
-    route = route_of(release)
+    # Both routes: a step of the other route must not come back done on a switch.
     return tuple(
-        d for d in dependents_on(step_id, route) if status_of(release, d) is StepStatus.DONE
+        d for d in _dependents_on_any_route(step_id) if status_of(release, d) is StepStatus.DONE
     )
 
 
@@ -118,13 +122,21 @@ def stale_after_undo(release: Release, step_id: StepId) -> tuple[StepId, ...]:
 def save_draft(
     release: Release, step_id: StepId, outputs: Mapping[str, Any], actor: Person, now: datetime
 ) -> Release:
-    """Keep what was typed so far; the step shows as in progress."""
+    """Keep what was typed so far; the step shows as in progress (a blocked one stays blocked).
+
+    A finished step keeps what was committed: change it by committing again, or reopen it.
+    """
     record = release.record(step_id)
-    # A draft never downgrades a finished, stale or blocked step.
-    keep = SATISFIED | {StepStatus.STALE, StepStatus.BLOCKED}
-    status = record.status if record.status in keep else StepStatus.IN_PROGRESS
+    if record.status in SATISFIED:
+        raise StepError("error.draft_on_finished_step", step=step_id.value)
+    blocked = record.status is StepStatus.BLOCKED
     updated = replace(
-        record, status=status, outputs=dict(outputs), updated_at=now, updated_by=actor
+        record,
+        status=StepStatus.BLOCKED if blocked else StepStatus.IN_PROGRESS,
+        outputs=dict(outputs),
+        reason=record.reason if blocked else "",  # a stale step being reworked is in progress
+        updated_at=now,
+        updated_by=actor,
     )
     return _log(
         _with_record(release, step_id, updated), actor, now, AuditAction.DRAFT_SAVED, step_id
@@ -147,8 +159,20 @@ def commit_step(
         )
     if step.actor is Actor.HDH_STAFF and actor.role is not Role.HDH_STAFF:
         raise StepError("error.step_needs_staff", step=step_id.value)
+    if step_id is StepId.VOLUME and release.measured_bytes is None:
+        # The route follows from the measure: the step is done by measuring (`record_volume`).
+        raise StepError("error.volume_not_measured")
+    previous = release.record(step_id)
     record = StepRecord(StepStatus.DONE, dict(outputs), "", now, actor)
-    return _log(_with_record(release, step_id, record), actor, now, AuditAction.COMMITTED, step_id)
+    release = _log(
+        _with_record(release, step_id, record), actor, now, AuditAction.COMMITTED, step_id
+    )
+    if previous.status is StepStatus.DONE and previous.outputs != record.outputs:
+        # What later steps relied on changed (another organization after the deposit…).
+        release = _mark_stale(
+            release, stale_after_undo(release, step_id), f"changed:{step_id.value}", actor, now
+        )
+    return release
 
 
 def undo_step(
@@ -169,10 +193,15 @@ def undo_step(
     release = _log(
         _with_record(release, step_id, reopened), actor, now, AuditAction.UNDONE, step_id
     )
+    release = _mark_stale(release, stale, f"undo:{step_id.value}", actor, now)
     if step_id is StepId.VOLUME:
         # The measurement no longer stands: the route goes back to the preview.
+        before = route_of(release)
         release = replace(release, measured_bytes=None)
-    return _mark_stale(release, stale, f"undo:{step_id.value}", actor, now), stale
+        if route_of(release) is not before:
+            release, more = _recheck_route_marked(release, actor, now)
+            stale = (*stale, *more)
+    return release, stale
 
 
 def skip_step(
@@ -181,6 +210,10 @@ def skip_step(
     """Skip a recommended step, with the reason recorded."""
     if get_step(step_id).requirement is not Requirement.RECOMMENDED:
         raise StepError("error.step_not_skippable", step=step_id.value)
+    if route_of(release) not in get_step(step_id).routes:
+        raise StepError("error.step_not_on_route", step=step_id.value)
+    if status_of(release, step_id) in SATISFIED:
+        raise StepError("error.step_already_done", step=step_id.value)
     if not reason.strip():
         raise StepError("error.reason_required")
     record = replace(
@@ -238,7 +271,7 @@ def preview_route(release: Release, route: Route, actor: Person, now: datetime) 
     """Show the other route's checklist before the volume is measured; work done is kept."""
     if route_is_measured(release):
         raise StepError("error.route_already_measured")
-    return _log(
+    release = _log(
         replace(release, route_preview=route),
         actor,
         now,
@@ -246,14 +279,15 @@ def preview_route(release: Release, route: Route, actor: Person, now: datetime) 
         None,
         route.value,
     )
+    return _recheck_route(release, actor, now)
 
 
 def record_volume(release: Release, total_bytes: int, actor: Person, now: datetime) -> Release:
-    """Record the measured volume, which decides the route. Steps of both routes keep their
-    status: a route switch only changes which of them the checklist shows."""
+    """Record the measured volume, which decides the route. Work done on steps common to both
+    routes is kept; a done step whose prerequisites differ on the new route may become stale."""
     if total_bytes < 0:
         raise StepError("error.volume_negative")
-    return _log(
+    release = _log(
         replace(release, measured_bytes=total_bytes),
         actor,
         now,
@@ -261,6 +295,7 @@ def record_volume(release: Release, total_bytes: int, actor: Person, now: dateti
         None,
         f"{total_bytes}:{decide_route(total_bytes)}",
     )
+    return _recheck_route(release, actor, now)
 
 
 def set_target(
@@ -273,12 +308,14 @@ def set_target(
     confirmed: bool = False,
 ) -> Release:
     """Change where the release is published; production needs an explicit confirmation."""
+    if environment is Environment.CUSTOM:
+        url = _portal_url(url or "")
+        if _is_production(url):
+            environment = Environment.PRODUCTION  # the same portal, the same confirmation
     if environment is Environment.PRODUCTION and not confirmed:
         raise StepError("error.production_needs_confirmation")
     if environment is Environment.CUSTOM:
-        if not url or not url.startswith(("https://", "http://")):
-            raise StepError("error.custom_url_invalid", url=url or "")
-        target = Target(environment, url.rstrip("/"))
+        target = Target(environment, url or "")
     else:
         target = Target(environment, ENVIRONMENT_URLS[environment])
     return _log(
@@ -296,7 +333,7 @@ def set_files(
 ) -> tuple[Release, tuple[StepId, ...]]:
     """Replace the release's file list; steps computed from the data become stale."""
     files = tuple(files)
-    if files == release.files:
+    if sorted(files, key=lambda f: f.path) == sorted(release.files, key=lambda f: f.path):
         return release, ()
     release = _log(
         replace(release, files=files),
@@ -313,12 +350,11 @@ def mark_data_stale(
     release: Release, reason: str, actor: Person, now: datetime
 ) -> tuple[Release, tuple[StepId, ...]]:
     """The data changed: every done step computed from it, and what relies on those, is stale."""
-    route = route_of(release)
     touched: list[StepId] = []
     for step in STEPS:
         if step.uses_data and status_of(release, step.id) is StepStatus.DONE:
             touched.append(step.id)
-            touched.extend(dependents_on(step.id, route))
+            touched.extend(_dependents_on_any_route(step.id))
     order = [s.id for s in STEPS]
     stale = tuple(
         sorted({s for s in touched if status_of(release, s) is StepStatus.DONE}, key=order.index)
@@ -338,6 +374,54 @@ def set_actor(release: Release, actor: Person) -> Release:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _dependents_on_any_route(step_id: StepId) -> tuple[StepId, ...]:
+    found = {d for route in Route for d in dependents_on(step_id, route)}
+    return tuple(s.id for s in STEPS if s.id in found)
+
+
+def _recheck_route(release: Release, actor: Person, now: datetime) -> Release:
+    return _recheck_route_marked(release, actor, now)[0]
+
+
+def _recheck_route_marked(
+    release: Release, actor: Person, now: datetime
+) -> tuple[Release, tuple[StepId, ...]]:
+    """After a route change, a done step whose prerequisites on the new route are not all
+    finished (publication after a deposit, now waiting for URL references) is stale."""
+    route = route_of(release)
+    marked: list[StepId] = []
+    for step_id in topological_order(steps_for_route(route), route):
+        if status_of(release, step_id) is StepStatus.DONE and blockers(release, step_id):
+            release = _mark_stale(release, (step_id,), "route_changed", actor, now)
+            marked.append(step_id)
+    return release, tuple(marked)
+
+
+PRODUCTION_HOSTS = frozenset({"www.data.gouv.fr", "data.gouv.fr"})
+
+
+def _portal_url(url: str) -> str:
+    """A portal's base URL, normalised; refuses what is not an http(s) address with a host."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+    except ValueError:
+        raise StepError("error.custom_url_invalid", url=url) from None
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or any(c.isspace() for c in text)
+    ):
+        raise StepError("error.custom_url_invalid", url=url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials typed in the address
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _is_production(url: str) -> bool:
+    return (urlsplit(url).hostname or "").lower() in PRODUCTION_HOSTS
 
 
 def _mark_stale(

@@ -32,7 +32,7 @@ def detect_lang(explicit: str | None = None, environ: dict[str, str] | None = No
     for candidate in (explicit, env.get("HDH_WIZARD_LANG")):
         if candidate:
             return Lang.EN if candidate.lower().startswith("en") else Lang.FR
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):  # gettext's order
         value = env.get(var, "")
         if value:
             return Lang.EN if value.lower().startswith("en") else Lang.FR
@@ -51,7 +51,11 @@ class Catalogue:
             template = self.messages[key]
         except KeyError:
             raise CatalogueError(f"unknown message key {key!r}") from None
-        return template.format(**params) if params else template
+        try:
+            # Always formatted, so a forgotten parameter fails here, not on the user's screen.
+            return template.format(**params)
+        except (KeyError, IndexError) as exc:
+            raise CatalogueError(f"message {key!r} needs parameter {exc}") from None
 
     def has(self, key: str) -> bool:
         return key in self.messages
@@ -76,13 +80,26 @@ def _raw_catalogue() -> dict[str, dict[str, str]]:
                 raise CatalogueError(f"{entry.name}: key {key!r} defined twice")
             if not isinstance(texts, dict) or set(texts) != {"fr", "en"}:
                 raise CatalogueError(f"{entry.name}: {key!r} needs exactly 'fr' and 'en'")
+            for lang, text in texts.items():
+                if not isinstance(text, str) or not text.strip():
+                    raise CatalogueError(f"{entry.name}: {key!r} has no {lang} text")
             if placeholders(texts["fr"]) != placeholders(texts["en"]):
                 raise CatalogueError(f"{entry.name}: {key!r} placeholders differ between fr and en")
             merged[str(key)] = {"fr": str(texts["fr"]), "en": str(texts["en"])}
     return merged
 
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(yaml.SafeLoader):
+    """Refuses a key written twice in one file, which YAML would silently let the last win."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise CatalogueError(
+                f"line {node.start_mark.line + 1}: keys written twice: " + ", ".join(duplicates)
+            )
+        return super().construct_mapping(node, deep=deep)
 
 
 @cache

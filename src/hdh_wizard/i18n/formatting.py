@@ -10,6 +10,7 @@ _UNITS = {
     Lang.FR: ("octets", "ko", "Mo", "Go", "To"),
     Lang.EN: ("bytes", "kB", "MB", "GB", "TB"),
 }
+_ONE_BYTE = {Lang.FR: "octet", Lang.EN: "byte"}
 _MONTHS = {
     Lang.FR: (
         "janvier",
@@ -46,14 +47,18 @@ def format_size(num_bytes: int, lang: Lang = Lang.FR) -> str:
     """Decimal units (1 Go = 10^9 octets), as the guide's threshold is stated."""
     units = _UNITS[lang]
     if num_bytes < 1000:
-        return f"{num_bytes} {units[0]}"
+        unit = _ONE_BYTE[lang] if num_bytes == 1 else units[0]
+        return f"{num_bytes} {unit}"
     value = float(num_bytes)
-    unit = units[0]
-    for unit in units[1:]:
+    index = 0
+    while True:
+        index += 1
         value /= 1000
-        if value < 1000 or unit == units[-1]:
+        text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+        # Round first, then choose the unit: 999 999 octets is "1 Mo", not "1000 ko".
+        if float(text) < 1000 or index == len(units) - 1:
             break
-    text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    unit = units[index]
     if text.endswith(".0"):
         text = text[:-2]
     if lang is Lang.FR:

@@ -72,6 +72,11 @@ def reason_text(cat: Catalogue, status: StepStatus, reason: str) -> str:
         return reason
     if reason.startswith("undo:"):
         return cat.t("stale.undo", step=step_title(cat, StepId(reason.removeprefix("undo:"))))
+    if reason.startswith("changed:"):
+        changed = StepId(reason.removeprefix("changed:"))
+        return cat.t("stale.changed", step=step_title(cat, changed))
+    if reason == "route_changed":
+        return cat.t("stale.route_changed")
     return cat.t("stale.files_changed")
 
 

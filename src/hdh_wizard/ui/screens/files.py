@@ -15,7 +15,7 @@ from hdh_wizard.ui.widgets.file_picker import FilePicker
 
 class FilesScreen(WizardScreen[list[Path] | None]):
     BINDINGS = [
-        Binding("ctrl+s", "save", "key.save"),
+        Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+a", "add_folder", "key.add_folder"),
         Binding("escape", "cancel", "key.back"),
     ]

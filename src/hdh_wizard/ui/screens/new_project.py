@@ -28,7 +28,7 @@ class NewProjectScreen(WizardScreen[None]):
     """Asks the app to create the project; stays open, values kept, when it is refused."""
 
     BINDINGS = [
-        Binding("ctrl+s", "create", "key.create"),
+        Binding("ctrl+s", "create", "key.create", priority=True),
         Binding("ctrl+a", "add_folder", "key.add_folder"),
         Binding("escape", "cancel", "key.quit"),
     ]

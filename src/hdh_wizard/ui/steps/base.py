@@ -31,8 +31,9 @@ class StepScreen(WizardScreen[None]):
     step_id: StepId
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("ctrl+s", "commit", "key.commit"),
-        Binding("ctrl+d", "draft", "key.draft"),
+        # Priority: text fields would otherwise take these keys (Ctrl+D deletes a character).
+        Binding("ctrl+s", "commit", "key.commit", priority=True),
+        Binding("ctrl+d", "draft", "key.draft", priority=True),
         Binding("f1", "toggle_help", "key.toggle_help"),
         Binding("escape", "back", "key.back"),
     ]
