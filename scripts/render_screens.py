@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hdh_wizard.demo.generate import create_demo_data
 from textual.pilot import Pilot
 from textual.widgets import DirectoryTree, Input, TextArea
 
@@ -28,6 +27,7 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Environment, Role, Route
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.demo.generate import create_demo_data
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.ui.app import HdhWizardApp
 

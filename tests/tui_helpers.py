@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hdh_wizard.demo.generate import create_demo_data
-
 from hdh_wizard import project as projects
 from hdh_wizard.core.enums import Role
 from hdh_wizard.core.release import Person
+from hdh_wizard.demo.generate import create_demo_data
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.ui.app import HdhWizardApp
 

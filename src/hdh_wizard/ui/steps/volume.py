@@ -11,7 +11,6 @@ from textual.widgets import Static
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.release import Release
-from hdh_wizard.core.route import ONE_GO
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.volume import (
     VolumeSummary,
@@ -75,7 +74,7 @@ class VolumeStepScreen(StepScreen):
                 "volume.check.threshold",
                 True,
                 {
-                    "size": format_size(abs(summary.total_bytes - ONE_GO), self.cat.lang),
+                    "size": format_size(summary.total_bytes, self.cat.lang),
                     "side": self.t("volume.under" if summary.margin_bytes >= 0 else "volume.over"),
                 },
             ),
