@@ -35,6 +35,8 @@ async def test_new_project_flow_creates_the_state_and_opens_the_checklist(
         await pilot.pause()
         assert len(screen.query_one(FilePicker).chosen) == 2
         screen.query_one("#actor-name", Input).value = "Hugo Bernard"
+        screen.query_one("#role-hdh_staff").scroll_visible(animate=False)
+        await pilot.pause()
         await pilot.click("#role-hdh_staff")
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -65,6 +65,16 @@ def has_project(folder: Path) -> bool:
     return state_path(folder).exists()
 
 
+def ensure_folder(folder: Path) -> None:
+    """Create the project folder (and its parents) if needed, or say why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(
+            "error.project_folder", folder=str(folder), reason=exc.strerror or str(exc)
+        ) from exc
+
+
 def acquire_lock(folder: Path) -> ProjectLock:
     """Refuse a second wizard on the same project (ProjectLockedError names the other one)."""
     lock = ProjectLock(folder)
@@ -120,12 +130,7 @@ def create_project(
     """
     if not name.strip():
         raise ProjectError("error.project_name_required")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProjectError(
-            "error.project_folder", folder=str(folder), reason=exc.strerror or str(exc)
-        ) from exc
+    ensure_folder(folder)
     if has_project(folder):
         raise ProjectError("error.project_exists", folder=str(folder))
     release = workflow.new_release(name, actor, now, describe_paths(data_paths, folder))

@@ -10,10 +10,11 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Group
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.route import ONE_GO
+from hdh_wizard.core.steps import group_title_key
 from hdh_wizard.errors import ProjectError
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.project import has_project, read_project
+from hdh_wizard.ui.presenters import reason_text, route_text, step_title, target_text
 
 
 def print_status(cat: Catalogue, folder: Path, *, as_json: bool) -> int:
@@ -59,38 +60,34 @@ def status_document(release: Release) -> dict[str, Any]:
 
 def status_text(cat: Catalogue, release: Release) -> str:
     route = workflow.route_of(release)
-    if release.measured_bytes is not None:
-        how = cat.t("route.measured", size=format_size(release.measured_bytes, cat.lang))
-    else:
-        how = cat.t("route.preview")
-    env = release.target.environment
-    target = cat.t(f"environment.{env.value}", url=release.target.url)
     lines = [
         cat.t("status.header", name=release.name),
-        f"{cat.t(f'route.{route.value}')} — {how}. {cat.t('route.threshold')}",
-        cat.t("banner.target", target=target),
+        f"{route_text(cat, release)}. {cat.t('route.threshold')}",
+        cat.t("banner.target", target=target_text(cat, release)),
     ]
     group: Group | None = None
     nxt = workflow.next_step(release)
     for step in workflow.active_steps(release):
         if step.group is not group:
             group = step.group
-            key = f"group.route.{route.value}" if group is Group.ROUTE else f"group.{group}"
-            lines += ["", cat.t(key)]
+            lines += ["", cat.t(group_title_key(group, route))]
         status = workflow.status_of(release, step.id)
         marker = "▶" if step.id is nxt else " "
-        title = cat.t(step.title_key)
         lines.append(
-            f"{marker} {step.number(route):<4} {title:<48} {cat.t(f'status.{status.value}'):<11}"
-            f" {cat.t(f'actor.{step.actor.value}')}"
+            f"{marker} {step.number(route):<4} {step_title(cat, step.id):<48} "
+            f"{cat.t(f'status.{status.value}'):<11} {cat.t(f'actor.{step.actor.value}')}"
         )
         blockers = workflow.blockers(release, step.id)
-        if blockers and status.value not in ("done", "skipped"):
-            names = ", ".join(cat.t(f"step.{b.value}.title") for b in blockers)
+        record = release.record(step.id)
+        if record.reason:
+            reason = reason_text(cat, status, record.reason)
+            lines.append("       " + cat.t(f"checklist.reason_{status.value}", reason=reason))
+        elif blockers and status not in workflow.SATISFIED:
+            names = ", ".join(step_title(cat, b) for b in blockers)
             lines.append("       " + cat.t("checklist.waiting_for", steps=names))
     lines.append("")
     if nxt is not None:
-        lines.append(cat.t("status.next", step=cat.t(f"step.{nxt.value}.title")))
+        lines.append(cat.t("status.next", step=step_title(cat, nxt)))
     elif workflow.is_complete(release):
         lines.append(cat.t("status.complete"))
     return "\n".join(lines)

@@ -191,6 +191,11 @@ GROUP_ORDER: tuple[Group, ...] = (
 )
 
 
+def group_title_key(group: Group, route: Route) -> str:
+    """The catalogue key of a checklist heading; the route group is named after its route."""
+    return f"group.route.{route.value}" if group is Group.ROUTE else f"group.{group.value}"
+
+
 def get_step(step_id: StepId | str) -> Step:
     return STEPS_BY_ID[StepId(step_id)]
 

@@ -18,7 +18,7 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.lock import ProjectLock
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
-from hdh_wizard.errors import HdhWizardError, ProjectError, StateFileError
+from hdh_wizard.errors import HdhWizardError, StateFileError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import FileChangeKind, resolve_data_path
 from hdh_wizard.project import Project, ResumeReport
@@ -227,12 +227,7 @@ class HdhWizardApp(App[None]):
         """Hold the lock of the folder actually chosen in the new project form."""
         if self._lock is not None and self._lock.folder.resolve() == folder.resolve():
             return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ProjectError(
-                "error.project_folder", folder=str(folder), reason=exc.strerror or str(exc)
-            ) from exc
+        projects.ensure_folder(folder)
         new_lock = projects.acquire_lock(folder)
         if self._lock is not None:
             self._lock.release()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from hdh_wizard.i18n.catalogue import Catalogue
@@ -46,6 +47,14 @@ class WizardScreen(Translated, Screen[ResultT], Generic[ResultT]):
 
 
 class WizardModal(Translated, ModalScreen[ResultT], Generic[ResultT]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    """A question over the current screen; Escape answers `cancel_result`."""
+
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+    cancel_result: Any = None
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
         self._translate_bindings()
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.cancel_result)

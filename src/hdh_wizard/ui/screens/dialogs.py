@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
@@ -11,10 +10,10 @@ from hdh_wizard.ui.base import WizardModal
 
 
 class ConfirmDialog(WizardModal[bool]):
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+    cancel_result = False
 
     def __init__(self, question: str) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._question = question
 
     def compose(self) -> ComposeResult:
@@ -30,17 +29,12 @@ class ConfirmDialog(WizardModal[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
 
 class ReasonDialog(WizardModal[str | None]):
     """Asks for a non-empty reason (to skip or block a step)."""
 
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
-
     def __init__(self, question: str) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._question = question
 
     def compose(self) -> ComposeResult:
@@ -67,6 +61,3 @@ class ReasonDialog(WizardModal[str | None]):
             self.query_one("#reason-error", Static).update(self.t("error.reason_required"))
             return
         self.dismiss(reason)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
@@ -13,10 +12,8 @@ from hdh_wizard.ui.widgets.identity import IdentityForm
 
 
 class IdentityDialog(WizardModal[Person | None]):
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
-
     def __init__(self, person: Person) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._person = person
 
     def compose(self) -> ComposeResult:
@@ -37,6 +34,3 @@ class IdentityDialog(WizardModal[Person | None]):
             self.query_one("#identity-error", Static).update(self.t("identity.name_required"))
             return
         self.dismiss(person)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -24,10 +23,8 @@ class TargetChoice:
 
 
 class TargetDialog(WizardModal[TargetChoice | None]):
-    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
-
     def __init__(self, current: Target) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._current = current
 
     def compose(self) -> ComposeResult:
@@ -68,6 +65,3 @@ class TargetDialog(WizardModal[TargetChoice | None]):
             return
         url = self.query_one("#custom-url", Input).value.strip() or None
         self.dismiss(TargetChoice(env, url, confirmed))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

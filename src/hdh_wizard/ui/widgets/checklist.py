@@ -10,7 +10,7 @@ from textual.widgets.option_list import Option
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Group, Requirement, StepStatus
 from hdh_wizard.core.release import Release
-from hdh_wizard.core.steps import StepId, get_step
+from hdh_wizard.core.steps import StepId, get_step, group_title_key
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.ui.presenters import reason_text, status_text, step_title
 
@@ -33,7 +33,7 @@ class Checklist(OptionList):
         for step in workflow.active_steps(release):
             if step.group is not group:
                 group = step.group
-                key = f"group.route.{route.value}" if group is Group.ROUTE else f"group.{group}"
+                key = group_title_key(group, route)
                 options.append(
                     Option(
                         Text(cat.t(key), style="bold underline"), id=f"group-{group}", disabled=True
