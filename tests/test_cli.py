@@ -141,3 +141,22 @@ def test_second_wizard_on_the_same_project_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_main_returns_one_on_user_errors(tmp_path: Path, lang: str) -> None:
     assert main(["--lang", lang, "status", str(tmp_path / "nowhere")]) == 1
+
+
+def test_an_internal_error_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_demo_project(tmp_path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    def broken(*_: object, **__: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("hdh_wizard.cli.status.print_status", broken)
+    assert main(["status", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "erreur interne inattendue" in err
+    report = Path(err.split(" dans ")[1].split(" :")[0])
+    assert "RuntimeError: boom" in report.read_text(encoding="utf-8")

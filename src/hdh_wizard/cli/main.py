@@ -122,6 +122,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"hdh-wizard: {cat.t('cli.interrupted')}", file=sys.stderr)
         return 130
+    except Exception:
+        # A bug, not the user's doing: keep the details in a file, say where, exit cleanly.
+        report = _write_crash_report()
+        print(f"hdh-wizard: {cat.t('cli.crash', report=report)}", file=sys.stderr)
+        return 3
+
+
+def _write_crash_report() -> str:
+    import tempfile
+    import traceback
+
+    from platformdirs import user_log_path
+
+    text = traceback.format_exc()
+    for folder in (user_log_path("hdh-wizard"), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "crash.log"
+            path.write_text(f"hdh-wizard {__version__}\n{text}", encoding="utf-8")
+            return str(path)
+        except OSError:
+            continue
+    return "-"
 
 
 def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
