@@ -117,3 +117,12 @@ def _cat() -> Catalogue:
     from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 
     return load_catalogue(Lang.FR)
+
+
+def test_the_project_folder_or_a_parent_cannot_be_data(tmp_path: Path) -> None:
+    folder = tmp_path / "release"
+    folder.mkdir()
+    for data in (folder, tmp_path):
+        with pytest.raises(ProjectError) as error:
+            projects.create_project(folder, "R", ALICE, [data], NOW)
+        assert error.value.key == "error.data_path_is_project"

@@ -118,8 +118,7 @@ async def test_skipping_a_required_step_is_refused_with_a_message(tmp_path: Path
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"flemme", "enter")
-        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)  # no reason asked for nothing
         messages = [n.message for n in app._notifications]
         assert any("obligatoire" in m for m in messages)
     saved = projects.read_project(tmp_path)
@@ -204,3 +203,16 @@ async def test_modified_files_are_announced_on_resume(tmp_path: Path) -> None:
         messages = " ".join(n.message for n in app._notifications)
         assert "donnees/cohorte_melanome.csv" in messages
         assert "Interopérabilité" in messages
+
+
+async def test_route_preview_on_a_step_of_one_route_only_keeps_working(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        checklist = app.screen.query_one(Checklist)
+        checklist.highlighted = checklist.get_option_index(StepId.DEPOSIT.value)
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        highlighted = app.screen.query_one(Checklist).highlighted_option
+        assert highlighted is not None and highlighted.id == StepId.ANONYMITY.value

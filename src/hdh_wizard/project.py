@@ -144,7 +144,10 @@ def describe_paths(paths: Iterable[Path], folder: Path) -> tuple[DataFile, ...]:
     for path in paths:
         if not path.exists():
             raise ProjectError("error.data_path_missing", path=str(path))
-        if path.is_dir() and (path / STATE_FILE_NAME).exists():
+        resolved, project = path.resolve(), folder.resolve()
+        if path.is_dir() and (
+            (path / STATE_FILE_NAME).exists() or resolved == project or resolved in project.parents
+        ):
             # The project folder holds the state file, which changes at every save.
             raise ProjectError("error.data_path_is_project", path=str(path))
         try:

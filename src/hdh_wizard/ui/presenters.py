@@ -70,11 +70,12 @@ def reason_text(cat: Catalogue, status: StepStatus, reason: str) -> str:
     """Skip and block reasons are the user's words; stale reasons are codes made readable."""
     if status is not StepStatus.STALE:
         return reason
-    if reason.startswith("undo:"):
-        return cat.t("stale.undo", step=step_title(cat, StepId(reason.removeprefix("undo:"))))
-    if reason.startswith("changed:"):
-        changed = StepId(reason.removeprefix("changed:"))
-        return cat.t("stale.changed", step=step_title(cat, changed))
+    prefix, _, step = reason.partition(":")
+    known = {s.value for s in StepId}
+    if prefix == "undo" and step in known:
+        return cat.t("stale.undo", step=step_title(cat, StepId(step)))
+    if prefix == "changed" and step in known:
+        return cat.t("stale.changed", step=step_title(cat, StepId(step)))
     if reason == "route_changed":
         return cat.t("stale.route_changed")
     return cat.t("stale.files_changed")

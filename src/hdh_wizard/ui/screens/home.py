@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
 
 from hdh_wizard.core import workflow
-from hdh_wizard.core.enums import Route, StepStatus
+from hdh_wizard.core.enums import Requirement, Route, StepStatus
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.i18n.formatting import format_datetime
@@ -143,6 +143,12 @@ class HomeScreen(WizardScreen[None]):
     def action_skip(self) -> None:
         step_id = self.selected_step()
         if step_id is None:
+            return
+        if get_step(step_id).requirement is not Requirement.RECOMMENDED:
+            # Say it before asking for a reason that could not be used.
+            self.notify(
+                self.t("error.step_not_skippable", step=self._title(step_id)), severity="warning"
+            )
             return
 
         def skip(reason: str) -> None:

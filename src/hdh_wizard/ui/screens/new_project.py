@@ -80,7 +80,12 @@ class NewProjectScreen(WizardScreen[None]):
             error.update(self.t("identity.name_required"))
             return
         paths = tuple(self.query_one(FilePicker).chosen)
-        request = NewProjectRequest(name, Path(folder_text).expanduser(), paths, person)
+        try:
+            folder = Path(folder_text).expanduser()
+        except RuntimeError:  # ~someone for a user that does not exist
+            error.update(self.t("files.not_found", path=folder_text))
+            return
+        request = NewProjectRequest(name, folder, paths, person)
         if self.wizard.create_project(request):
             self.dismiss(None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Label, TextArea
+from textual.widgets import Checkbox, Label, Static, TextArea
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.manual_step import (
@@ -25,7 +25,7 @@ class ManualStepScreen(StepScreen):
         super().__init__()
 
     def compose_form(self) -> ComposeResult:
-        yield Label(self.t("manual.intro"), classes="step-intro")
+        yield Static(self.t("manual.intro"), classes="step-intro")
         yield Label(self.t("manual.field.note"), classes="field-label")
         yield TextArea(id="note")
         yield Checkbox(self.t("manual.field.confirmed"), id="confirmed")

@@ -42,7 +42,9 @@ class Checklist(OptionList):
             options.append(Option(self._row(release, step.id, step.id is next_id), id=step.id))
         highlighted = self.highlighted
         self.set_options(options)
-        target = focus_step or next_id
+        shown = {option.id for option in options}
+        # A step of the other route is not in the list after a route change.
+        target = focus_step if focus_step is not None and focus_step.value in shown else next_id
         if target is not None:
             self.highlighted = self.get_option_index(target.value)
         elif highlighted is not None:

@@ -82,8 +82,12 @@ class FilePicker(Vertical):
             self.add(Path(node.data.path))
 
     def add(self, path: Path) -> None:
-        path = path.expanduser()
         error = self.query_one("#file-error", Static)
+        try:
+            path = path.expanduser()
+        except RuntimeError:  # ~someone for a user that does not exist
+            error.update(self._cat.t("files.not_found", path=str(path)))
+            return
         if not path.exists():
             error.update(self._cat.t("files.not_found", path=str(path)))
             return
