@@ -94,6 +94,16 @@ def _open(step: StepId, *then: str) -> Drive:
     return drive
 
 
+async def _inspected(pilot: Pilot[None]) -> None:
+    """Open the interoperability step and wait for its inspection worker to report."""
+    await _open(StepId.INTEROPERABILITY)(pilot)
+    for _ in range(300):
+        if getattr(pilot.app.screen, "reports", None):
+            break
+        await pilot.pause(0.1)
+    await pilot.pause()
+
+
 def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:
     return _open(
         StepId.CONTRACT, *"HDH-OD-2024-017", "tab", *"15/01/2024", "tab", *"Dr Claire Petit", "tab"
@@ -111,6 +121,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
     Scenario("step-manual", drive=_open(StepId.ANONYMITY)),
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
+    Scenario("step-interoperability", size=(130, 40), drive=_inspected),
     Scenario("dialog-undo", setup=_progress, drive=_keys("down", "down", "u")),
     Scenario("dialog-target", drive=_keys("t")),
     Scenario("new-project", create=False),

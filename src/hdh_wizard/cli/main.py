@@ -16,7 +16,7 @@ from hdh_wizard import __version__
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue, detect_lang, load_catalogue
 
-COMMANDS = ("status", "demo", "restore-backup")
+COMMANDS = ("status", "demo", "restore-backup", "check", "convert")
 DEMO_FOLDER = "hdh-wizard-demo"
 
 
@@ -77,6 +77,13 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("--no-open", action="store_true", help=cat.t("cli.demo.no_open"))
     elif command == "restore-backup":
         parser.add_argument("dir", help=cat.t("cli.help.dir"))
+    elif command in ("check", "convert"):
+        parser.add_argument("paths", nargs="+", help=cat.t("cli.check.paths"))
+        parser.add_argument("--follow-links", action="store_true", help=cat.t("cli.check.follow"))
+        if command == "check":
+            parser.add_argument("--json", action="store_true", help=cat.t("cli.check.json"))
+        else:
+            parser.add_argument("--to", default="publish", help=cat.t("cli.convert.to"))
     return parser
 
 
@@ -148,6 +155,13 @@ def _write_crash_report() -> str:
 
 
 def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
+    if command in ("check", "convert"):
+        from hdh_wizard.cli.check import run_check, run_convert
+
+        paths = [Path(p).expanduser() for p in args.paths]
+        if command == "check":
+            return run_check(cat, paths, as_json=args.json, follow_links=args.follow_links)
+        return run_convert(cat, paths, Path(args.to).expanduser(), follow_links=args.follow_links)
     folder = Path(args.dir).expanduser()
     if command == "status":
         from hdh_wizard.cli.status import print_status

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hdh_wizard.core import workflow
-from hdh_wizard.core.enums import Route
+from hdh_wizard.core.enums import Route, StepStatus
 from hdh_wizard.core.release import DataFile, Person, Release
 from hdh_wizard.core.route import ONE_GO, decide_route
 from hdh_wizard.core.steps import StepId
@@ -28,6 +28,22 @@ class VolumeSummary:
 def summarize_volume(files: Iterable[DataFile]) -> VolumeSummary:
     files = tuple(files)
     total = sum(f.size for f in files)
+    return VolumeSummary(total, len(files), decide_route(total))
+
+
+def published_files(release: Release) -> tuple[tuple[str, int], ...]:
+    """(path, size) of what will be published: the files the interoperability step kept and wrote
+    (conformant originals and converted copies) once it is done, else the declared data paths."""
+    record = release.record(StepId.INTEROPERABILITY)
+    publish = record.outputs.get("publish") if record.status is StepStatus.DONE else None
+    if isinstance(publish, list):
+        return tuple((str(item["path"]), int(item["size"])) for item in publish)
+    return tuple((f.path, f.size) for f in release.files)
+
+
+def summarize_release(release: Release) -> VolumeSummary:
+    files = published_files(release)
+    total = sum(size for _, size in files)
     return VolumeSummary(total, len(files), decide_route(total))
 
 

@@ -15,7 +15,8 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.volume import (
     VolumeSummary,
     commit_volume,
-    summarize_volume,
+    published_files,
+    summarize_release,
     volume_outputs,
 )
 from hdh_wizard.i18n.formatting import format_size
@@ -29,15 +30,15 @@ class VolumeStepScreen(StepScreen):
         yield Static(id="volume-summary")
 
     def summary(self) -> VolumeSummary:
-        return summarize_volume(self.release.files)
+        return summarize_release(self.release)
 
     def on_mount(self) -> None:
         super().on_mount()
         summary = self.summary()
         lang = self.cat.lang
         text = Text()
-        for data_file in self.release.files:
-            text.append(f"• {data_file.path}  {format_size(data_file.size, lang)}\n")
+        for path, size in published_files(self.release):
+            text.append(f"• {path}  {format_size(size, lang)}\n")
         text.append(
             "\n"
             + self.t(

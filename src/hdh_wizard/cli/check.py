@@ -1,0 +1,112 @@
+"""`hdh-wizard check PATH…` and `hdh-wizard convert PATH…`: the interoperability step, headless."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from hdh_wizard.core.route import decide_route
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.inspect.convert import convert
+from hdh_wizard.inspect.inspection import InventoryEntry, Skipped, inspect_file, inventory
+from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
+from hdh_wizard.ui.inspect_presenters import column_text, file_summary, problem_text
+
+
+def run_check(cat: Catalogue, paths: list[Path], *, as_json: bool, follow_links: bool) -> int:
+    entries, skipped = inventory(paths, Path.cwd(), follow_links)
+    reports = []
+    for entry in entries:
+        report = inspect_file(entry)
+        reports.append(report)
+        if not as_json:
+            print(report_text(cat, report), flush=True)
+    total = sum(r.size for r in reports)
+    if as_json:
+        document = {
+            "files": [report_to_json(r) for r in reports],
+            "skipped": [{"path": s.display, "reason": s.reason} for s in skipped],
+            "total_bytes": total,
+            "route": decide_route(total).value,
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(summary_text(cat, reports, skipped))
+    return 0 if all(r.verdict is Verdict.CONFORM for r in reports) and not skipped else 1
+
+
+def report_text(cat: Catalogue, report: FileReport) -> str:
+    lines = [file_summary(cat, report)]
+    if report.sha256:
+        lines.append("  " + cat.t("inspect.report.sha256", sha256=report.sha256))
+    lines.extend(f"  • {problem_text(cat, p)}" for p in report.problems)
+    if report.table is not None:
+        lines.extend(f"    {column_text(cat, c)}" for c in report.table.columns[:50])
+    return "\n".join(lines) + "\n"
+
+
+def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skipped]) -> str:
+    verdicts = Counter(r.verdict for r in reports)
+    total = sum(r.size for r in reports)
+    kinds = Counter(r.kind.value for r in reports)
+    route = decide_route(total)
+    lines = [
+        cat.t("inspect.report.skipped", path=s.display, reason=cat.t(f"inspect.skipped.{s.reason}"))
+        for s in skipped
+    ]
+    lines += [
+        cat.t(
+            "inspect.report.totals",
+            count=len(reports),
+            size=format_size(total, cat.lang),
+            conform=verdicts[Verdict.CONFORM],
+            fixable=verdicts[Verdict.FIXABLE],
+            blocking=verdicts[Verdict.NOT_FIXABLE],
+        ),
+        cat.t(
+            "inspect.report.kinds", kinds=", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        ),
+        cat.t(
+            "inspect.report.route",
+            size=format_size(total, cat.lang),
+            bytes=f"{total:,}".replace(",", "\u202f"),
+            route=cat.t(f"route.{route.value}"),
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def run_convert(cat: Catalogue, paths: list[Path], publish: Path, *, follow_links: bool) -> int:
+    entries, _skipped = inventory(paths, Path.cwd(), follow_links)
+    failed = converted = 0
+    for entry in entries:
+        report = inspect_file(entry)
+        if report.verdict is not Verdict.FIXABLE:
+            failed += report.verdict is Verdict.NOT_FIXABLE
+            if report.verdict is Verdict.NOT_FIXABLE:
+                print(report_text(cat, report), file=sys.stderr)
+            continue
+        failed += not _convert_one(cat, entry, report, publish)
+        converted += 1
+    if not converted:
+        print(cat.t("inspect.report.nothing_to_convert"))
+    return 1 if failed else 0
+
+
+def _convert_one(cat: Catalogue, entry: InventoryEntry, report: FileReport, publish: Path) -> bool:
+    try:
+        for written in convert(entry, report, publish):
+            print(
+                cat.t("inspect.report.converted", output=str(written.output), source=written.source)
+            )
+    except HdhWizardError as error:
+        print(
+            cat.t("inspect.report.convert_failed", file=report.path, message=error.message(cat)),
+            file=sys.stderr,
+        )
+        return False
+    return True

@@ -1,0 +1,231 @@
+"""The tabular check of a delimited text file: one fast pass, an exact second one only when needed.
+
+The fast pass runs two readers side by side: `byte_scan` (SHA-256 and byte counts, in a thread)
+and `csv_profile` (polars, streaming). Their results are compared: when polars refuses a byte, or
+the delimiters do not add up to the same field count on every row, `csv_diagnose` reads the file
+again to name the lines. Each finding becomes a `Problem`; conversions remove the fixable ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hdh_wizard.inspect import csv_diagnose
+from hdh_wizard.inspect.byte_scan import ByteCounts, scan_bytes
+from hdh_wizard.inspect.csv_dialect import Sniffed, legacy_encoding, sniff_dialect
+from hdh_wizard.inspect.csv_profile import Profile, ProfileError, profile_table
+from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.report import (
+    ColumnType,
+    Dialect,
+    Problem,
+    Severity,
+    TableReport,
+)
+
+ENDING_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed", "\n": "LF"}
+DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
+
+
+@dataclass(frozen=True)
+class DelimitedResult:
+    counts: ByteCounts
+    table: TableReport | None
+    problems: tuple[Problem, ...]
+
+
+def check_delimited(
+    path: Path,
+    progress: Progress | None = None,
+    identifying: Callable[[str], bool] = lambda name: False,
+) -> DelimitedResult:
+    """Check a text file as a table. Raises OSError when it cannot be read, Cancelled."""
+    sniffed = sniff_dialect(path)
+    problems: list[Problem] = []
+    delimiter = sniffed.dialect.delimiter.encode()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(scan_bytes, path, delimiter, progress)
+        profile: Profile | None = None
+        failure: ProfileError | None = None
+        try:
+            profile = profile_table(path, sniffed, identifying)
+        except ProfileError as error:
+            failure = error
+        counts = counting.result()
+    if progress is not None:
+        progress.check()
+    encoding_failed = failure is not None and failure.reason == "encoding"
+    if encoding_failed:
+        # Not UTF-8 after all (the start was): profile it as the legacy encoding it likely is.
+        sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding="cp1252"))
+        try:
+            profile, failure = profile_table(path, sniffed, identifying), None
+        except ProfileError as error:
+            failure = error
+    dialect = replace(sniffed.dialect, line_ending=counts.line_ending)
+    problems.extend(_format_problems(dialect))
+    if encoding_failed or dialect.encoding != "utf-8" or counts.nul:
+        problems.extend(_byte_problems(path, dialect, progress))
+    header_names = sniffed.header
+    problems.extend(_header_problems(sniffed))
+    expected_fields = len(header_names)
+    too_many = failure is not None and failure.reason == "too_many_fields"
+    if too_many or (profile is not None and not _fields_add_up(counts, profile, sniffed)):
+        problems.extend(_ragged_problems(path, dialect, expected_fields, progress))
+    if failure is not None and not any(p.severity is Severity.BLOCKING for p in problems):
+        problems.append(Problem("table_unreadable", Severity.BLOCKING, {"detail": failure.detail}))
+    if profile is None:
+        return DelimitedResult(counts, None, tuple(problems))
+    problems.extend(_content_problems(profile))
+    table = TableReport(
+        rows=profile.rows,
+        columns=profile.columns,
+        dialect=dialect,
+        duplicate_rows=profile.duplicate_rows,
+        duplicate_rows_counted=profile.duplicate_rows_counted,
+    )
+    return DelimitedResult(counts, table, tuple(problems))
+
+
+def _fields_add_up(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bool:
+    """Every row has the header's field count iff the delimiters outside quotes number exactly
+    (rows + header) × (columns − 1); those inside quoted values are counted by the profile."""
+    columns = len(profile.columns)
+    if columns <= 1:
+        return True
+    lines = profile.rows + (1 if sniffed.dialect.header else 0)
+    header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
+    quoted = profile.quoted_delimiters + (header_quoted if sniffed.dialect.header else 0)
+    return counts.delimiters == lines * (columns - 1) + quoted
+
+
+def _format_problems(dialect: Dialect) -> list[Problem]:
+    problems = []
+    if dialect.encoding != "utf-8":
+        problems.append(
+            Problem("encoding_not_utf8", Severity.FIXABLE, {"encoding": _encoding_name(dialect)})
+        )
+    if dialect.bom:
+        problems.append(Problem("bom", Severity.FIXABLE))
+    if dialect.delimiter != ",":
+        problems.append(
+            Problem(
+                "delimiter", Severity.FIXABLE, {"delimiter": DELIMITER_NAMES[dialect.delimiter]}
+            )
+        )
+    if dialect.line_ending != "\n":
+        problems.append(
+            Problem("line_endings", Severity.FIXABLE, {"ending": ENDING_NAMES[dialect.line_ending]})
+        )
+    return problems
+
+
+def _encoding_name(dialect: Dialect) -> str:
+    return {"cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO-8859-1)"}.get(
+        dialect.encoding, dialect.encoding
+    )
+
+
+def _byte_problems(path: Path, dialect: Dialect, progress: Progress | None) -> list[Problem]:
+    findings = csv_diagnose.find_byte_problems(path, progress)
+    problems = []
+    if findings.bad_utf8_total:
+        problems.append(
+            Problem(
+                "invalid_utf8",
+                Severity.FIXABLE,
+                {"offsets": ", ".join(str(o) for o in findings.bad_utf8_offsets)},
+                tuple(findings.bad_utf8_lines),
+                findings.bad_utf8_total,
+            )
+        )
+    if findings.nul_total:
+        problems.append(
+            Problem(
+                "nul_bytes", Severity.BLOCKING, {}, tuple(findings.nul_lines), findings.nul_total
+            )
+        )
+    return problems
+
+
+def _header_problems(sniffed: Sniffed) -> list[Problem]:
+    names = sniffed.header
+    if not names:
+        return [Problem("no_rows", Severity.BLOCKING)]
+    if not sniffed.dialect.header:
+        return [Problem("no_header", Severity.BLOCKING, {"first": ", ".join(names[:5])})]
+    seen: set[str] = set()
+    duplicated = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    if duplicated:
+        return [Problem("duplicate_header", Severity.BLOCKING, {"names": ", ".join(duplicated)})]
+    return []
+
+
+def _ragged_problems(
+    path: Path, dialect: Dialect, expected: int, progress: Progress | None
+) -> list[Problem]:
+    findings = csv_diagnose.find_ragged_rows(
+        path, dialect.encoding, dialect.delimiter, expected, progress
+    )
+    problems = []
+    if findings.ragged_total:
+        details = ", ".join(
+            f"{line} ({count})"
+            for line, count in zip(findings.ragged_lines, findings.ragged_counts, strict=True)
+        )
+        problems.append(
+            Problem(
+                "ragged_rows",
+                Severity.BLOCKING,
+                {"expected": expected, "details": details},
+                tuple(findings.ragged_lines),
+                findings.ragged_total,
+            )
+        )
+    if findings.unclosed_quote_line:
+        problems.append(
+            Problem(
+                "unclosed_quote",
+                Severity.BLOCKING,
+                {},
+                (findings.unclosed_quote_line,),
+                1,
+            )
+        )
+    return problems
+
+
+def _content_problems(profile: Profile) -> list[Problem]:
+    problems = []
+    if profile.rows == 0:
+        problems.append(Problem("header_only", Severity.BLOCKING))
+    for column in profile.columns:
+        if column.type is ColumnType.EMPTY and profile.rows:
+            problems.append(Problem("empty_column", Severity.INFO, {"column": column.name}))
+        elif column.type is ColumnType.DATE_DAY_FIRST:
+            problems.append(Problem("dates_day_first", Severity.FIXABLE, {"column": column.name}))
+        elif column.type is ColumnType.DATE_AMBIGUOUS:
+            problems.append(Problem("dates_ambiguous", Severity.INFO, {"column": column.name}))
+        elif column.type is ColumnType.DECIMAL_COMMA:
+            problems.append(Problem("decimal_comma", Severity.FIXABLE, {"column": column.name}))
+        if column.unparsed:
+            problems.append(
+                Problem(
+                    "values_not_matching_type",
+                    Severity.INFO,
+                    {"column": column.name, "type": column.type.value},
+                    (),
+                    column.unparsed,
+                )
+            )
+    if profile.duplicate_rows:
+        problems.append(Problem("duplicate_rows", Severity.INFO, {}, (), profile.duplicate_rows))
+    if not profile.duplicate_rows_counted:
+        problems.append(Problem("duplicates_not_counted", Severity.INFO))
+    return problems
+
+
+__all__ = ["DelimitedResult", "check_delimited", "legacy_encoding"]

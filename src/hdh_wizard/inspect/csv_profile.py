@@ -1,0 +1,279 @@
+"""Every column's profile in one streaming polars pass over the whole file (never loaded whole).
+
+Types are inferred by polars on the first rows, then confirmed on all of them: when a later value
+does not fit (a "NA" in a column of integers), polars names the column and that column is read
+again as text, its values classified by casting (how many fit the type is then reported).
+French conventions polars leaves as text (12,5 and 24/09/2018) are recognised from the sample and
+verified on the whole column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from hdh_wizard.inspect.csv_dialect import Sniffed
+from hdh_wizard.inspect.report import ColumnProfile, ColumnType
+
+INFER_ROWS = 10_000
+EXACT_DISTINCT_SAMPLE_LIMIT = 1_000  # sample distinct values up to which the count is made exact
+EXACT_DUPLICATES_MAX_BYTES = 256 * 1024 * 1024  # above, duplicate rows are not counted
+EXAMPLES = 3
+EXPRESSIONS_PER_PASS = 2_000
+_PARSE_ERROR = re.compile(r"could not parse `.*?` as dtype `.*?` at column '(?P<column>.*?)'")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$|^[-+]?\d+$")
+_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+DAY_FIRST = "%d/%m/%Y"
+ISO_DATE = "%Y-%m-%d"
+
+
+class ProfileError(Exception):
+    """The file cannot be read with the sniffed dialect; `reason` says why, for the diagnosis."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason  # "encoding", "too_many_fields", "unreadable"
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    rows: int
+    columns: tuple[ColumnProfile, ...]
+    quoted_delimiters: int  # delimiters inside text values (to check the field count of rows)
+    duplicate_rows: int
+    duplicate_rows_counted: bool
+
+
+def scan(
+    path: Path,
+    sniffed: Sniffed,
+    overrides: dict[str, pl.DataType] | None = None,
+    infer: bool = True,
+) -> pl.LazyFrame:
+    dialect = sniffed.dialect
+    return pl.scan_csv(
+        path,
+        separator=dialect.delimiter,
+        quote_char=dialect.quote,
+        has_header=dialect.header,
+        encoding="utf8" if dialect.encoding == "utf-8" else "utf8-lossy",
+        infer_schema=infer,
+        infer_schema_length=INFER_ROWS,
+        schema_overrides=overrides,
+        raise_if_empty=False,
+    )
+
+
+def profile_table(
+    path: Path,
+    sniffed: Sniffed,
+    identifying: Callable[[str], bool] = lambda name: False,
+) -> Profile:
+    """Profile every column. Raises ProfileError when polars cannot read the file."""
+    overrides: dict[str, pl.DataType] = {}
+    for _ in range(1000):
+        try:
+            return _profile_once(path, sniffed, overrides, identifying)
+        except pl.exceptions.ComputeError as error:
+            column = _unparsable_column(str(error))
+            if column is None or column in overrides:
+                raise _profile_error(error) from error
+            overrides[column] = pl.String()
+        except (pl.exceptions.PolarsError, OSError) as error:
+            raise _profile_error(error) from error
+    raise ProfileError("unreadable", "too many retries")
+
+
+def _profile_error(error: Exception) -> ProfileError:
+    text = str(error)
+    if "utf-8" in text or "utf8" in text:
+        return ProfileError("encoding", text.splitlines()[0])
+    if "more fields than defined" in text:
+        return ProfileError("too_many_fields", text.splitlines()[0])
+    return ProfileError("unreadable", text.splitlines()[0] if text else type(error).__name__)
+
+
+def _unparsable_column(message: str) -> str | None:
+    match = _PARSE_ERROR.search(message)
+    return match.group("column") if match else None
+
+
+def _profile_once(
+    path: Path,
+    sniffed: Sniffed,
+    overrides: dict[str, pl.DataType],
+    identifying: Callable[[str], bool],
+) -> Profile:
+    frame = scan(path, sniffed, overrides)
+    schema = frame.collect_schema()
+    names = schema.names()
+    sample = scan(path, sniffed, {n: pl.String() for n in names}, infer=False).head(INFER_ROWS)
+    sample_frame = sample.collect()
+    delimiter = sniffed.dialect.delimiter
+    plans = [
+        _plan(name, schema[name], sample_frame[name], name in overrides, delimiter)
+        for name in names
+    ]
+    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    for index, plan in enumerate(plans):
+        exprs.extend(e.alias(f"{index}:{key}") for key, e in plan.exprs().items())
+    # Counting duplicate rows keeps a hash per row: done up to a size where memory stays small
+    # (polars' row count would map the whole file in memory, so the size decides).
+    exact_duplicates = path.stat().st_size <= EXACT_DUPLICATES_MAX_BYTES
+    if names and exact_duplicates:
+        exprs.append(pl.struct(pl.all()).hash().n_unique().alias("__distinct_rows"))
+    result: dict[str, Any] = {}
+    # One query per batch of expressions: polars plans a query of tens of thousands of
+    # expressions (a 10 000-column export) very slowly, while one pass suffices for usual tables.
+    for start in range(0, len(exprs), EXPRESSIONS_PER_PASS):
+        batch = exprs[start : start + EXPRESSIONS_PER_PASS]
+        result.update(frame.select(batch).collect(engine="streaming").row(0, named=True))
+    rows = int(result["__rows"])
+    columns = []
+    quoted = 0
+    for index, plan in enumerate(plans):
+        values = {k.split(":", 1)[1]: v for k, v in result.items() if k.startswith(f"{index}:")}
+        quoted += int(values.get("delims") or 0)
+        columns.append(plan.profile(values, rows, identifying(plan.name)))
+    distinct = int(result.get("__distinct_rows") or rows)
+    duplicates = max(0, rows - distinct)
+    return Profile(rows, tuple(columns), quoted, duplicates, exact_duplicates)
+
+
+@dataclass(frozen=True)
+class _ColumnPlan:
+    """What to compute on one column, given its polars type and what its sample looks like."""
+
+    name: str
+    type: ColumnType
+    dtype: pl.DataType
+    sample_distinct: int
+    examples: tuple[str, ...]
+    delimiter_probe: str | None  # the delimiter, for text columns (counted inside values)
+
+    def typed(self) -> pl.Expr:
+        col = pl.col(self.name)
+        if self.dtype != pl.String:
+            return col
+        if self.type is ColumnType.INTEGER:
+            return col.cast(pl.Int64, strict=False)
+        if self.type is ColumnType.DECIMAL:
+            return col.cast(pl.Float64, strict=False)
+        if self.type is ColumnType.DECIMAL_COMMA:
+            return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        if self.type in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
+            return col.str.to_date(DAY_FIRST, strict=False)
+        if self.type is ColumnType.DATE_ISO:
+            return col.str.to_date(ISO_DATE, strict=False)
+        if self.type is ColumnType.DATETIME:
+            return col.str.to_datetime(strict=False)
+        return col
+
+    def exprs(self) -> dict[str, pl.Expr]:
+        col = pl.col(self.name)
+        typed = self.typed()
+        exprs = {
+            "nulls": col.null_count(),
+            "min": typed.min(),
+            "max": typed.max(),
+            "distinct": col.n_unique()
+            if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT
+            else col.approx_n_unique(),
+        }
+        if self.dtype == pl.String and self.type is not ColumnType.TEXT:
+            exprs["typed_nulls"] = typed.null_count()
+        if self.type in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
+            # Which part goes above 12 on the whole column tells day-first from month-first.
+            exprs["first_max"] = (
+                col.str.extract(r"^(\d{1,2})/", 1).cast(pl.Int32, strict=False).max()
+            )
+            exprs["second_max"] = (
+                col.str.extract(r"^\d{1,2}/(\d{1,2})/", 1).cast(pl.Int32, strict=False).max()
+            )
+        if self.delimiter_probe is not None:
+            exprs["delims"] = col.str.count_matches(self.delimiter_probe, literal=True).sum()
+        return exprs
+
+    def profile(self, values: dict[str, Any], rows: int, masked: bool) -> ColumnProfile:
+        nulls = int(values["nulls"] or 0)
+        kind = self.type
+        unparsed = 0
+        if "typed_nulls" in values:
+            unparsed = int(values["typed_nulls"] or 0) - nulls
+        if kind in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
+            first, second = values.get("first_max") or 0, values.get("second_max") or 0
+            if second > 12:
+                kind, unparsed = ColumnType.TEXT, 0  # month first (US): left as it is
+            else:
+                kind = ColumnType.DATE_DAY_FIRST if first > 12 else ColumnType.DATE_AMBIGUOUS
+        if nulls == rows:
+            kind = ColumnType.EMPTY
+        return ColumnProfile(
+            name=self.name,
+            type=kind,
+            nulls=nulls,
+            distinct=int(values["distinct"] or 0),
+            distinct_exact=self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT,
+            minimum=_text(values["min"]),
+            maximum=_text(values["max"]),
+            examples=() if masked else self.examples,
+            masked=masked,
+            unparsed=max(0, unparsed),
+        )
+
+
+def _plan(
+    name: str, dtype: pl.DataType, sample: pl.Series, was_overridden: bool, delimiter: str
+) -> _ColumnPlan:
+    values = sample.drop_nulls()
+    examples = tuple(str(v) for v in values.unique(maintain_order=True).head(EXAMPLES).to_list())
+    kind = _type_of(dtype, values, was_overridden)
+    probe = delimiter if dtype == pl.String else None
+    return _ColumnPlan(name, kind, dtype, values.n_unique(), examples, probe)
+
+
+def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> ColumnType:
+    if dtype.is_integer():
+        return ColumnType.INTEGER
+    if dtype.is_float():
+        return ColumnType.DECIMAL
+    if dtype == pl.Boolean:
+        return ColumnType.BOOLEAN
+    if dtype == pl.Date:
+        return ColumnType.DATE_ISO
+    if dtype == pl.Datetime:
+        return ColumnType.DATETIME
+    texts = [str(v) for v in values.head(INFER_ROWS).to_list()]
+    if not texts:
+        return ColumnType.EMPTY
+    if was_overridden:
+        # polars typed it from the sample; a later value broke it: keep the sample's type.
+        if all(re.fullmatch(r"[-+]?\d+", t) for t in texts):
+            return ColumnType.INTEGER
+        if all(re.fullmatch(r"[-+]?\d*\.?\d+([eE][-+]?\d+)?", t) for t in texts):
+            return ColumnType.DECIMAL
+    if all(_ISO_DATE.match(t) for t in texts):
+        return ColumnType.DATE_ISO
+    if all(_ISO_DATETIME.match(t) for t in texts):
+        return ColumnType.DATETIME
+    if all(_DECIMAL_COMMA.match(t) for t in texts) and any("," in t for t in texts):
+        return ColumnType.DECIMAL_COMMA
+    if all(_SLASH_DATE.match(t) for t in texts):
+        return ColumnType.DATE_DAY_FIRST
+    return ColumnType.TEXT
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

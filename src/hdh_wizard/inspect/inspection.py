@@ -1,0 +1,177 @@
+"""The inventory of a release's files and the check of each one: the interoperability step's logic.
+
+`inventory` walks what the partner chose (files and folders, recursively); `inspect_file` gives one
+`FileReport` per file, whatever its kind, and never raises for a bad file: a file that vanishes or
+cannot be read mid-way is itself a finding.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdh_wizard.inspect.byte_scan import sha256_of
+from hdh_wizard.inspect.csv_check import check_delimited
+from hdh_wizard.inspect.kinds import FileKind, sniff_kind
+from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.report import FileReport, Problem, Severity, verdict_of
+from hdh_wizard.inspect.tables import check_parquet, check_spreadsheet
+
+# What each kind without a check of its own needs from the partner.
+_GUIDANCE: dict[FileKind, tuple[str, Severity]] = {
+    FileKind.EMPTY: ("empty_file", Severity.BLOCKING),
+    FileKind.BINARY: ("unknown_binary", Severity.BLOCKING),
+    FileKind.GZIP: ("archive", Severity.BLOCKING),
+    FileKind.ZIP: ("archive", Severity.BLOCKING),
+    FileKind.SAS7BDAT: ("sas_export", Severity.BLOCKING),
+    FileKind.SAS_XPORT: ("sas_export", Severity.BLOCKING),
+    FileKind.PDF: ("pdf_document", Severity.INFO),
+}
+SKIPPED_FOLDERS = frozenset({".hdh-wizard", "publish", ".git", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class InventoryEntry:
+    path: Path  # absolute
+    display: str  # as shown and recorded: relative to the project folder when inside it
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    display: str
+    reason: str  # catalogue key suffix: inspect.skipped.<reason>
+
+
+def display_path(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def inventory(
+    paths: Sequence[Path], root: Path | None = None, follow_links: bool = False
+) -> tuple[list[InventoryEntry], list[Skipped]]:
+    """Every regular file under `paths`, sorted, once. Links pointing outside `root` are skipped
+    unless `follow_links` (what is published must be what the partner chose)."""
+    entries: dict[Path, InventoryEntry] = {}
+    skipped: list[Skipped] = []
+    resolved_root = root.resolve() if root is not None else None
+    for start in paths:
+        for path in _walk(start, skipped, root):
+            display = display_path(path, root)
+            if path.is_symlink() and not follow_links:
+                target = path.resolve()
+                inside = resolved_root is not None and target.is_relative_to(resolved_root)
+                if not inside:
+                    skipped.append(Skipped(display, "link_outside"))
+                    continue
+            try:
+                info = path.stat()
+            except OSError:
+                skipped.append(Skipped(display, "unreadable"))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                skipped.append(Skipped(display, "not_regular"))
+                continue
+            absolute = Path(os.path.abspath(path))
+            entries.setdefault(
+                absolute, InventoryEntry(absolute, display, info.st_size, info.st_mtime_ns)
+            )
+    return sorted(entries.values(), key=lambda e: e.display), skipped
+
+
+def _walk(start: Path, skipped: list[Skipped], root: Path | None) -> Iterable[Path]:
+    if not start.is_dir() or start.is_symlink():
+        if not start.exists() and not start.is_symlink():
+            skipped.append(Skipped(display_path(start, root), "missing"))
+            return
+        yield start
+        return
+
+    def on_error(error: OSError) -> None:
+        skipped.append(Skipped(display_path(Path(error.filename or start), root), "unreadable"))
+
+    for folder, folders, files in os.walk(start, onerror=on_error):
+        folders[:] = sorted(f for f in folders if f not in SKIPPED_FOLDERS)
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def inspect_file(
+    entry: InventoryEntry,
+    progress: Progress | None = None,
+    identifying: Callable[[str], bool] = lambda name: False,
+) -> FileReport:
+    """Check one file. Raises only `Cancelled`."""
+    if progress is not None:
+        progress.current = entry.display
+    path = entry.path
+    try:
+        kind = sniff_kind(path)
+        table = image = None
+        problems: list[Problem] = []
+        if kind is FileKind.TEXT:
+            result = check_delimited(path, progress, identifying)
+            sha256, table, problems = result.counts.sha256, result.table, list(result.problems)
+        else:
+            _size, sha256 = sha256_of(path, progress)
+            if kind in (FileKind.XLSX, FileKind.XLS, FileKind.ODS):
+                table, problems = check_spreadsheet(path, kind)
+            elif kind is FileKind.PARQUET:
+                table, problems = check_parquet(path)
+            elif kind.is_image:
+                from hdh_wizard.inspect.images import check_image  # tifffile: loaded when needed
+
+                image, problems = check_image(path, kind)
+            else:
+                code, severity = _GUIDANCE[kind]
+                problems = [Problem(code, severity, {"kind": kind.value})]
+    except OSError as error:
+        return _unreadable(entry, error)
+    return FileReport(
+        path=entry.display,
+        kind=kind,
+        size=entry.size,
+        mtime_ns=entry.mtime_ns,
+        sha256=sha256,
+        verdict=verdict_of(problems),
+        problems=tuple(problems),
+        table=table,
+        image=image,
+    )
+
+
+def _unreadable(entry: InventoryEntry, error: OSError) -> FileReport:
+    vanished = isinstance(error, FileNotFoundError)
+    problem = Problem(
+        "file_vanished" if vanished else "file_unreadable",
+        Severity.BLOCKING,
+        {"detail": error.strerror or str(error)},
+    )
+    return FileReport(
+        path=entry.display,
+        kind=FileKind.BINARY,
+        size=entry.size,
+        mtime_ns=entry.mtime_ns,
+        sha256="",
+        verdict=verdict_of([problem]),
+        problems=(problem,),
+    )
+
+
+def inspect_all(
+    entries: Sequence[InventoryEntry],
+    progress: Progress | None = None,
+    identifying: Callable[[str], bool] = lambda name: False,
+) -> list[FileReport]:
+    if progress is not None:
+        progress.total_bytes = sum(e.size for e in entries)
+    return [inspect_file(entry, progress, identifying) for entry in entries]

@@ -1,0 +1,137 @@
+"""Tables that are not delimited text: spreadsheets (every sheet) and Parquet. They are always
+"fixable": the guide wants CSV, and the wizard writes one CSV per sheet (`convert`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from hdh_wizard.inspect.kinds import FileKind
+from hdh_wizard.inspect.report import ColumnProfile, ColumnType, Problem, Severity, TableReport
+
+EXAMPLES = 3
+
+
+class TableReadError(Exception):
+    """A workbook or Parquet file polars cannot open (truncated, encrypted, damaged)."""
+
+
+def read_sheets(path: Path) -> dict[str, pl.DataFrame]:
+    """Every sheet of a workbook, in order, read whole (workbooks are small by nature)."""
+    try:
+        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", raise_if_empty=False)
+    except Exception as error:  # fastexcel raises its own types for every kind of damage
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise TableReadError(detail) from error
+    return dict(sheets)
+
+
+def check_spreadsheet(path: Path, kind: FileKind) -> tuple[TableReport | None, list[Problem]]:
+    try:
+        sheets = read_sheets(path)
+    except TableReadError as error:
+        return None, [Problem("spreadsheet_unreadable", Severity.BLOCKING, {"detail": str(error)})]
+    names = tuple(sheets)
+    filled = {name: frame for name, frame in sheets.items() if frame.height}
+    problems = [
+        Problem("not_csv", Severity.FIXABLE, {"format": kind.value.upper(), "sheets": len(filled)})
+    ]
+    if not filled:
+        problems.append(Problem("no_rows", Severity.BLOCKING))
+    columns: list[ColumnProfile] = []
+    for frame in filled.values():
+        columns.extend(profile_frame(frame))
+    rows = sum(frame.height for frame in filled.values())
+    return TableReport(rows=rows, columns=tuple(columns), sheets=names), problems
+
+
+def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
+    try:
+        frame = pl.scan_parquet(path)
+        schema = frame.collect_schema()
+        nested = [n for n, t in schema.items() if t.is_nested()]
+        if nested:
+            return None, [
+                Problem("nested_columns", Severity.BLOCKING, {"columns": ", ".join(nested)})
+            ]
+        exprs = [pl.len().alias("__rows")]
+        for i, name in enumerate(schema.names()):
+            col = pl.col(name)
+            exprs += [
+                col.null_count().alias(f"{i}:nulls"),
+                col.min().alias(f"{i}:min"),
+                col.max().alias(f"{i}:max"),
+                col.approx_n_unique().alias(f"{i}:distinct"),
+            ]
+        result = frame.select(exprs).collect(engine="streaming").row(0, named=True)
+        head = frame.head(50).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return None, [Problem("parquet_unreadable", Severity.BLOCKING, {"detail": detail})]
+    columns = tuple(
+        ColumnProfile(
+            name=name,
+            type=type_of(dtype),
+            nulls=int(result[f"{i}:nulls"]),
+            distinct=int(result[f"{i}:distinct"]),
+            distinct_exact=False,
+            minimum=_text(result[f"{i}:min"]),
+            maximum=_text(result[f"{i}:max"]),
+            examples=_examples(head[name]),
+        )
+        for i, (name, dtype) in enumerate(schema.items())
+    )
+    problems = [Problem("not_csv", Severity.FIXABLE, {"format": "PARQUET", "sheets": 1})]
+    if not result["__rows"]:
+        problems.append(Problem("no_rows", Severity.BLOCKING))
+    return TableReport(rows=int(result["__rows"]), columns=columns), problems
+
+
+def profile_frame(frame: pl.DataFrame) -> list[ColumnProfile]:
+    """Exact profile of a table already in memory (a sheet)."""
+    profiles = []
+    for name in frame.columns:
+        series = frame[name]
+        values = series.drop_nulls()
+        profiles.append(
+            ColumnProfile(
+                name=name,
+                type=type_of(series.dtype) if values.len() else ColumnType.EMPTY,
+                nulls=series.null_count(),
+                distinct=values.n_unique(),
+                distinct_exact=True,
+                minimum=_text(values.min()) if values.len() else None,
+                maximum=_text(values.max()) if values.len() else None,
+                examples=_examples(values),
+            )
+        )
+    return profiles
+
+
+def type_of(dtype: pl.DataType) -> ColumnType:
+    if dtype.is_integer():
+        return ColumnType.INTEGER
+    if dtype.is_float() or dtype.is_decimal():
+        return ColumnType.DECIMAL
+    if dtype == pl.Boolean:
+        return ColumnType.BOOLEAN
+    if dtype == pl.Date:
+        return ColumnType.DATE_ISO
+    if dtype == pl.Datetime:
+        return ColumnType.DATETIME
+    if dtype == pl.Null:
+        return ColumnType.EMPTY
+    return ColumnType.TEXT
+
+
+def _examples(series: pl.Series) -> tuple[str, ...]:
+    values = series.drop_nulls().unique(maintain_order=True).head(EXAMPLES)
+    return tuple(str(v) for v in values.to_list())
+
+
+def _text(value: object) -> str | None:
+    try:
+        return None if value is None else str(value)
+    except Exception:  # an exotic value polars returns without a str: not worth failing on
+        return None

@@ -1,0 +1,56 @@
+"""The words of the inspection report, shared by `hdh-wizard check` and the step's screen."""
+
+from __future__ import annotations
+
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.inspect.report import ColumnProfile, FileReport, Problem, Verdict
+
+VERDICT_SYMBOLS = {Verdict.CONFORM: "✓", Verdict.FIXABLE: "↻", Verdict.NOT_FIXABLE: "✗"}
+VERDICT_STYLES = {Verdict.CONFORM: "green", Verdict.FIXABLE: "yellow", Verdict.NOT_FIXABLE: "red"}
+MASK = "••••"
+
+
+def verdict_text(cat: Catalogue, verdict: Verdict) -> str:
+    return f"{VERDICT_SYMBOLS[verdict]} {cat.t(f'inspect.verdict.{verdict.value}')}"
+
+
+def problem_text(cat: Catalogue, problem: Problem) -> str:
+    """The sentence, then where: the first lines and the total when there are more."""
+    text = cat.t(problem.key, **problem.params)
+    where = []
+    if problem.lines:
+        where.append(cat.t("inspect.problem.lines", lines=", ".join(map(str, problem.lines))))
+    if problem.total and problem.total != len(problem.lines):
+        where.append(cat.t("inspect.problem.total", total=_count(problem.total)))
+    return f"{text} ({'; '.join(where)})" if where else text
+
+
+def column_text(cat: Catalogue, column: ColumnProfile) -> str:
+    approx = "" if column.distinct_exact else "≈"
+    examples = MASK if column.masked else ", ".join(column.examples)
+    bounds = f"{column.minimum} … {column.maximum}" if column.minimum is not None else "—"
+    return cat.t(
+        "inspect.column",
+        name=column.name,
+        type=cat.t(f"inspect.type.{column.type.value}"),
+        nulls=_count(column.nulls),
+        distinct=approx + _count(column.distinct),
+        bounds=bounds,
+        examples=examples or "—",
+    )
+
+
+def file_summary(cat: Catalogue, report: FileReport) -> str:
+    rows = ""
+    if report.table is not None:
+        rows = " · " + cat.t("inspect.rows", rows=_count(report.table.rows))
+    return (
+        f"{report.path} · {report.kind.value} · {format_size(report.size, cat.lang)}{rows}"
+        f" · {verdict_text(cat, report.verdict)}"
+    )
+
+
+def _count(n: int) -> str:
+    """French thousands: a narrow no-break space (16 500 000)."""
+    return f"{n:,}".replace(",", "\u202f")

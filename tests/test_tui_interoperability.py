@@ -1,0 +1,70 @@
+"""The interoperability step screen: inventory, verdicts, conversion with progress, commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from hdh_wizard import project as projects
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
+
+from .tui_helpers import make_app, make_demo_project
+
+
+async def _open(app: object, pilot: object) -> InteroperabilityStepScreen:
+    app.open_step(StepId.INTEROPERABILITY)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, InteroperabilityStepScreen)
+    return screen
+
+
+async def _until(pilot: object, condition: object, seconds: float = 30) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():  # type: ignore[operator]
+            return
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+    raise AssertionError("timed out")
+
+
+async def test_interoperability_lists_every_file_with_its_verdict(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await _open(app, pilot)
+        await _until(pilot, lambda: screen.reports)
+        table = screen.query_one(DataTable)
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert any(name.endswith("cohorte_melanome.csv") for name in names)
+        assert any(name.endswith(".tif") or name.endswith(".tiff") for name in names)
+        detail = str(screen.query_one("#file-detail", Static).render())
+        assert "SHA-256" in detail
+
+
+async def test_interoperability_converts_then_commits_the_files_to_publish(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    csv_path = tmp_path / "donnees" / "cohorte_melanome.csv"
+    original = csv_path.read_bytes()
+    french = original.replace(b",", b";").replace(b"\n", b"\r\n")
+    csv_path.write_bytes(french)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await _open(app, pilot)
+        await _until(pilot, lambda: screen.reports)
+        assert any(r.verdict.value == "fixable" for r in screen.reports)
+        await pilot.click("#convert")
+        await _until(pilot, lambda: screen.outputs)
+        assert (tmp_path / "publish" / "donnees_cohorte_melanome.csv").exists()
+        assert csv_path.read_bytes() == french  # the original is untouched
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    release = projects.read_project(tmp_path)
+    record = release.record(StepId.INTEROPERABILITY)
+    assert record.status is StepStatus.DONE
+    published = [f["path"] for f in record.outputs["publish"]]
+    assert "publish/donnees_cohorte_melanome.csv" in published
+    assert "donnees/cohorte_melanome.csv" not in published
+    assert all(len(f["sha256"]) == 64 for f in record.outputs["publish"])
