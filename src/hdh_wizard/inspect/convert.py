@@ -30,6 +30,7 @@ from hdh_wizard.inspect.kinds import FileKind
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.report import ColumnType, FileReport, Verdict
 from hdh_wizard.inspect.tables import TableReadError, read_sheets
+from hdh_wizard.inspect.transcode import transcode_to_utf8
 
 PUBLISH_FOLDER = "publish"
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -67,7 +68,11 @@ def convert(
     if report.kind is FileKind.PARQUET:
         target = publish / f"{stem}.csv"
         with _atomic(target) as temporary:
+            if progress is not None:
+                progress.check()
             pl.scan_parquet(entry.path).sink_csv(temporary)
+            if progress is not None:
+                progress.check()
             rows = _verify(temporary, report.table.rows if report.table else None, report.path)
         return [Converted(report.path, target, rows)]
     if report.kind in (FileKind.PNG, FileKind.JPEG):
@@ -96,7 +101,8 @@ def _atomic(target: Path) -> Iterator[Path]:
 
 def _verify(output: Path, expected_rows: int | None, source: str) -> int:
     result = check_delimited(output)
-    rows = result.table.rows if result.table is not None else -1
+    # Rows of empty fields count: a sheet or Parquet row of missing values is data.
+    rows = result.table.rows + result.table.blank_rows if result.table is not None else -1
     if expected_rows is not None and rows != expected_rows:
         raise HdhWizardError(
             "inspect.error.rows_differ", file=source, expected=expected_rows, written=rows
@@ -115,7 +121,7 @@ def _convert_delimited(
         readable = source
         if dialect.encoding != "utf-8":
             readable = Path(scratch) / "utf8.csv"
-            _transcode(source, readable, dialect.encoding, progress)
+            transcode_to_utf8(source, readable, dialect.encoding, progress)
         frame = pl.scan_csv(
             readable,
             separator=dialect.delimiter,
@@ -123,7 +129,10 @@ def _convert_delimited(
             has_header=True,
             infer_schema=False,  # values are copied as text: nothing reformatted
             encoding="utf8",
+            eol_char="\r" if dialect.line_ending == "\r" else "\n",
         )
+        if table.blank_rows:
+            frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
         changes = []
         for column in table.columns:
             col = pl.col(column.name)
@@ -152,24 +161,6 @@ def _convert_delimited(
             if progress is not None:
                 progress.check()
             return _verify(temporary, table.rows, report.path)
-
-
-def _transcode(source: Path, target: Path, encoding: str, progress: Progress | None) -> None:
-    """Re-encode a legacy-encoded file to UTF-8, streaming (a BOM-less, byte-exact re-encoding)."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with source.open("rb") as reader, target.open("w", encoding="utf-8", newline="") as out:
-            while chunk := reader.read(4 * 1024 * 1024):
-                out.write(decoder.decode(chunk))
-                if progress is not None:
-                    progress.check()
-            out.write(decoder.decode(b"", final=True))
-    except UnicodeDecodeError as error:
-        raise HdhWizardError(
-            "inspect.error.transcode", file=source.name, encoding=encoding, detail=error.reason
-        ) from error
 
 
 def _convert_sheets(

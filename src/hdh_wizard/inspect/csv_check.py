@@ -8,11 +8,13 @@ again to name the lines. Each finding becomes a `Problem`; conversions remove th
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect import csv_diagnose
 from hdh_wizard.inspect.byte_scan import ByteCounts, scan_bytes
 from hdh_wizard.inspect.csv_dialect import Sniffed, legacy_encoding, sniff_dialect
@@ -25,6 +27,7 @@ from hdh_wizard.inspect.report import (
     Severity,
     TableReport,
 )
+from hdh_wizard.inspect.transcode import MIXED, transcode_to_utf8
 
 ENDING_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed", "\n": "LF"}
 DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -44,36 +47,30 @@ def check_delimited(
 ) -> DelimitedResult:
     """Check a text file as a table. Raises OSError when it cannot be read, Cancelled."""
     sniffed = sniff_dialect(path)
-    problems: list[Problem] = []
     delimiter = sniffed.dialect.delimiter.encode()
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(scan_bytes, path, delimiter, progress)
-        profile: Profile | None = None
-        failure: ProfileError | None = None
         try:
-            profile = profile_table(path, sniffed, identifying)
-        except ProfileError as error:
-            failure = error
-        counts = counting.result()
+            profile, failure = _profile(path, sniffed, identifying, progress)
+            if failure is not None and failure.reason == "encoding":
+                # UTF-8 at the start, not further on: stray legacy bytes in a UTF-8 file.
+                sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding=MIXED))
+                profile, failure = _profile(path, sniffed, identifying, progress)
+        finally:
+            counts = counting.result()
     if progress is not None:
         progress.check()
-    encoding_failed = failure is not None and failure.reason == "encoding"
-    if encoding_failed:
-        # Not UTF-8 after all (the start was): profile it as the legacy encoding it likely is.
-        sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding="cp1252"))
-        try:
-            profile, failure = profile_table(path, sniffed, identifying), None
-        except ProfileError as error:
-            failure = error
+    if profile is not None and profile.blank_rows and _empty_fields_rows(counts, profile, sniffed):
+        profile = _as_data_rows(profile)
     dialect = replace(sniffed.dialect, line_ending=counts.line_ending)
-    problems.extend(_format_problems(dialect))
-    if encoding_failed or dialect.encoding != "utf-8" or counts.nul:
+    problems = _format_problems(dialect)
+    if dialect.encoding == MIXED or counts.nul:
         problems.extend(_byte_problems(path, dialect, progress))
-    header_names = sniffed.header
     problems.extend(_header_problems(sniffed))
-    expected_fields = len(header_names)
-    too_many = failure is not None and failure.reason == "too_many_fields"
-    if too_many or (profile is not None and not _fields_add_up(counts, profile, sniffed)):
+    expected_fields = len(sniffed.header)
+    structural = failure is not None and failure.reason in ("too_many_fields", "unreadable")
+    if structural or (profile is not None and not _fields_add_up(counts, profile, sniffed)):
+        # The exact reading names the lines (a ragged row, a quote that never closes).
         problems.extend(_ragged_problems(path, dialect, expected_fields, progress))
     if failure is not None and not any(p.severity is Severity.BLOCKING for p in problems):
         problems.append(Problem("table_unreadable", Severity.BLOCKING, {"detail": failure.detail}))
@@ -86,8 +83,58 @@ def check_delimited(
         dialect=dialect,
         duplicate_rows=profile.duplicate_rows,
         duplicate_rows_counted=profile.duplicate_rows_counted,
+        blank_rows=profile.blank_rows,
     )
     return DelimitedResult(counts, table, tuple(problems))
+
+
+def _profile(
+    path: Path,
+    sniffed: Sniffed,
+    identifying: Callable[[str], bool],
+    progress: Progress | None,
+) -> tuple[Profile | None, ProfileError | None]:
+    """Profile the file; one in a legacy encoding is profiled through a UTF-8 copy (polars reads
+    only UTF-8), so its accents show right in examples and distinct counts."""
+    try:
+        if sniffed.dialect.encoding == "utf-8":
+            return profile_table(path, sniffed, identifying), None
+        utf8 = replace(sniffed, dialect=replace(sniffed.dialect, encoding="utf-8"))
+        with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
+            copy = Path(scratch) / "utf8.csv"
+            transcode_to_utf8(path, copy, sniffed.dialect.encoding, progress)
+            return profile_table(copy, utf8, identifying), None
+    except ProfileError as error:
+        return None, error
+    except HdhWizardError as error:
+        return None, ProfileError("unreadable", str(error.params.get("detail", "")))
+
+
+def _empty_fields_rows(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bool:
+    """Whether the rows polars reads as all-null are rows of empty fields (`,,`: data with
+    missing values) rather than blank lines: they then hold all their delimiters."""
+    columns = len(profile.columns)
+    if columns <= 1:
+        return True  # one column: an empty line is an empty value
+    lines = profile.rows + profile.blank_rows + (1 if sniffed.dialect.header else 0)
+    header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
+    quoted = profile.quoted_delimiters + (header_quoted if sniffed.dialect.header else 0)
+    return counts.delimiters == lines * (columns - 1) + quoted
+
+
+def _as_data_rows(profile: Profile) -> Profile:
+    blank = profile.blank_rows
+    rows = profile.rows + blank
+    columns = tuple(
+        replace(
+            c,
+            nulls=c.nulls + blank,
+            type=ColumnType.EMPTY if c.nulls + blank == rows else c.type,
+        )
+        for c in profile.columns
+    )
+    duplicates = profile.duplicate_rows + (blank - 1 if profile.duplicate_rows_counted else 0)
+    return replace(profile, rows=rows, columns=columns, blank_rows=0, duplicate_rows=duplicates)
 
 
 def _fields_add_up(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bool:
@@ -99,12 +146,17 @@ def _fields_add_up(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bo
     lines = profile.rows + (1 if sniffed.dialect.header else 0)
     header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
     quoted = profile.quoted_delimiters + (header_quoted if sniffed.dialect.header else 0)
-    return counts.delimiters == lines * (columns - 1) + quoted
+    # Blank rows hold no delimiter when truly blank, all of them when made of empty fields.
+    expected = {
+        lines * (columns - 1) + quoted,
+        (lines + profile.blank_rows) * (columns - 1) + quoted,
+    }
+    return counts.delimiters in expected
 
 
 def _format_problems(dialect: Dialect) -> list[Problem]:
     problems = []
-    if dialect.encoding != "utf-8":
+    if dialect.encoding not in ("utf-8", MIXED):  # MIXED: `invalid_utf8` says where
         problems.append(
             Problem("encoding_not_utf8", Severity.FIXABLE, {"encoding": _encoding_name(dialect)})
         )
@@ -124,15 +176,17 @@ def _format_problems(dialect: Dialect) -> list[Problem]:
 
 
 def _encoding_name(dialect: Dialect) -> str:
-    return {"cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO-8859-1)"}.get(
-        dialect.encoding, dialect.encoding
-    )
+    return {
+        "cp1252": "Windows-1252",
+        "latin-1": "Latin-1 (ISO-8859-1)",
+        MIXED: "UTF-8 + Windows-1252",
+    }.get(dialect.encoding, dialect.encoding)
 
 
 def _byte_problems(path: Path, dialect: Dialect, progress: Progress | None) -> list[Problem]:
     findings = csv_diagnose.find_byte_problems(path, progress)
     problems = []
-    if findings.bad_utf8_total:
+    if findings.bad_utf8_total and dialect.encoding == MIXED:
         problems.append(
             Problem(
                 "invalid_utf8",
@@ -221,6 +275,8 @@ def _content_problems(profile: Profile) -> list[Problem]:
                     column.unparsed,
                 )
             )
+    if profile.blank_rows:
+        problems.append(Problem("blank_rows", Severity.FIXABLE, {}, (), profile.blank_rows))
     if profile.duplicate_rows:
         problems.append(Problem("duplicate_rows", Severity.INFO, {}, (), profile.duplicate_rows))
     if not profile.duplicate_rows_counted:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.transcode import python_codec
 
 FIRST_N = 10
 CHUNK = 4 * 1024 * 1024
@@ -96,8 +97,10 @@ def find_ragged_rows(
     with path.open("rb") as raw:
         counted = _CountingReader(raw, progress)
         buffered = io.BufferedReader(counted)
-        text = io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=False)
+        codec, _errors = python_codec(encoding)
+        text = io.TextIOWrapper(buffered, encoding=codec, errors="replace", newline="")
+        # strict: a quote left open at the end of the file is an error, not a last field.
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=True)
         previous_line = 0
         try:
             for row in reader:
@@ -111,7 +114,7 @@ def find_ragged_rows(
                         findings.ragged_lines.append(start)
                         findings.ragged_counts.append(len(row))
         except csv.Error:
-            # "unexpected end of data": a quote opened on that row never closes.
+            # A quote opened on that row never closes (or is followed by stray characters).
             findings.unclosed_quote_line = previous_line + 1
     return findings
 

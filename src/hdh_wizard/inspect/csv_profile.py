@@ -50,6 +50,7 @@ class Profile:
     quoted_delimiters: int  # delimiters inside text values (to check the field count of rows)
     duplicate_rows: int
     duplicate_rows_counted: bool
+    blank_rows: int = 0  # blank lines (or rows of empty fields only), not counted in `rows`
 
 
 def scan(
@@ -69,6 +70,7 @@ def scan(
         infer_schema_length=INFER_ROWS,
         schema_overrides=overrides,
         raise_if_empty=False,
+        eol_char="\r" if dialect.line_ending == "\r" else "\n",
     )
 
 
@@ -117,12 +119,18 @@ def _profile_once(
     names = schema.names()
     sample = scan(path, sniffed, {n: pl.String() for n in names}, infer=False).head(INFER_ROWS)
     sample_frame = sample.collect()
+    typed_sample = frame.head(INFER_ROWS).collect()
     delimiter = sniffed.dialect.delimiter
     plans = [
-        _plan(name, schema[name], sample_frame[name], name in overrides, delimiter)
+        _plan(
+            name, schema[name], sample_frame[name], typed_sample[name], name in overrides, delimiter
+        )
         for name in names
     ]
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    if names:
+        # A blank line reads as a row of nulls: counted, so that it is not taken for data.
+        exprs.append(pl.all_horizontal(pl.all().is_null()).sum().alias("__blank"))
     for index, plan in enumerate(plans):
         exprs.extend(e.alias(f"{index}:{key}") for key, e in plan.exprs().items())
     # Counting duplicate rows keeps a hash per row: done up to a size where memory stays small
@@ -136,16 +144,23 @@ def _profile_once(
     for start in range(0, len(exprs), EXPRESSIONS_PER_PASS):
         batch = exprs[start : start + EXPRESSIONS_PER_PASS]
         result.update(frame.select(batch).collect(engine="streaming").row(0, named=True))
-    rows = int(result["__rows"])
+    blank = int(result.get("__blank") or 0)
+    rows = int(result["__rows"]) - blank
+    by_column: dict[int, dict[str, Any]] = {}
+    for key, value in result.items():
+        if not key.startswith("__"):
+            position, name = key.split(":", 1)
+            by_column.setdefault(int(position), {})[name] = value
     columns = []
     quoted = 0
     for index, plan in enumerate(plans):
-        values = {k.split(":", 1)[1]: v for k, v in result.items() if k.startswith(f"{index}:")}
+        values = by_column[index]
         quoted += int(values.get("delims") or 0)
-        columns.append(plan.profile(values, rows, identifying(plan.name)))
-    distinct = int(result.get("__distinct_rows") or rows)
+        columns.append(plan.profile(values, rows, identifying(plan.name), blank_rows=blank))
+    # Blank lines are all alike: they are reported as blank, not as duplicates.
+    distinct = int(result.get("__distinct_rows") or rows + blank) - (1 if blank else 0)
     duplicates = max(0, rows - distinct)
-    return Profile(rows, tuple(columns), quoted, duplicates, exact_duplicates)
+    return Profile(rows, tuple(columns), quoted, duplicates, exact_duplicates, blank)
 
 
 @dataclass(frozen=True)
@@ -156,6 +171,7 @@ class _ColumnPlan:
     type: ColumnType
     dtype: pl.DataType
     sample_distinct: int
+    sample_values: pl.Series  # the sample's distinct values, typed as the column is read
     examples: tuple[str, ...]
     delimiter_probe: str | None  # the delimiter, for text columns (counted inside values)
 
@@ -184,10 +200,12 @@ class _ColumnPlan:
             "nulls": col.null_count(),
             "min": typed.min(),
             "max": typed.max(),
-            "distinct": col.n_unique()
-            if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT
-            else col.approx_n_unique(),
+            "distinct": col.approx_n_unique(),
         }
+        if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
+            # Exact without a hash table over the whole column (which polars keeps in memory):
+            # if every value is one the sample has seen, the sample's count is the exact one.
+            exprs["within_sample"] = col.drop_nulls().is_in(self.sample_values.implode()).all()
         if self.dtype == pl.String and self.type is not ColumnType.TEXT:
             exprs["typed_nulls"] = typed.null_count()
         if self.type in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
@@ -202,12 +220,14 @@ class _ColumnPlan:
             exprs["delims"] = col.str.count_matches(self.delimiter_probe, literal=True).sum()
         return exprs
 
-    def profile(self, values: dict[str, Any], rows: int, masked: bool) -> ColumnProfile:
-        nulls = int(values["nulls"] or 0)
+    def profile(
+        self, values: dict[str, Any], rows: int, masked: bool, blank_rows: int = 0
+    ) -> ColumnProfile:
+        nulls = int(values["nulls"] or 0) - blank_rows
         kind = self.type
         unparsed = 0
         if "typed_nulls" in values:
-            unparsed = int(values["typed_nulls"] or 0) - nulls
+            unparsed = int(values["typed_nulls"] or 0) - nulls - blank_rows
         if kind in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
             first, second = values.get("first_max") or 0, values.get("second_max") or 0
             if second > 12:
@@ -216,12 +236,13 @@ class _ColumnPlan:
                 kind = ColumnType.DATE_DAY_FIRST if first > 12 else ColumnType.DATE_AMBIGUOUS
         if nulls == rows:
             kind = ColumnType.EMPTY
+        exact = bool(values.get("within_sample"))
         return ColumnProfile(
             name=self.name,
             type=kind,
             nulls=nulls,
-            distinct=int(values["distinct"] or 0),
-            distinct_exact=self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT,
+            distinct=self.sample_distinct if exact else int(values["distinct"] or 0),
+            distinct_exact=exact,
             minimum=_text(values["min"]),
             maximum=_text(values["max"]),
             examples=() if masked else self.examples,
@@ -231,13 +252,19 @@ class _ColumnPlan:
 
 
 def _plan(
-    name: str, dtype: pl.DataType, sample: pl.Series, was_overridden: bool, delimiter: str
+    name: str,
+    dtype: pl.DataType,
+    sample: pl.Series,
+    typed_sample: pl.Series,
+    was_overridden: bool,
+    delimiter: str,
 ) -> _ColumnPlan:
     values = sample.drop_nulls()
     examples = tuple(str(v) for v in values.unique(maintain_order=True).head(EXAMPLES).to_list())
     kind = _type_of(dtype, values, was_overridden)
     probe = delimiter if dtype == pl.String else None
-    return _ColumnPlan(name, kind, dtype, values.n_unique(), examples, probe)
+    distinct = typed_sample.drop_nulls().unique()
+    return _ColumnPlan(name, kind, dtype, distinct.len(), distinct, examples, probe)
 
 
 def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> ColumnType:

@@ -59,48 +59,74 @@ def display_path(path: Path, root: Path | None) -> str:
 def inventory(
     paths: Sequence[Path], root: Path | None = None, follow_links: bool = False
 ) -> tuple[list[InventoryEntry], list[Skipped]]:
-    """Every regular file under `paths`, sorted, once. Links pointing outside `root` are skipped
-    unless `follow_links` (what is published must be what the partner chose)."""
+    """Every regular file under `paths`, sorted, once. Links (to files or folders) pointing
+    outside `root` are skipped unless `follow_links`: what is published must be what the partner
+    chose, and a link could lead anywhere."""
     entries: dict[Path, InventoryEntry] = {}
-    skipped: list[Skipped] = []
+    skipped: dict[str, Skipped] = {}
     resolved_root = root.resolve() if root is not None else None
+
+    def allowed(link: Path) -> bool:
+        if follow_links:
+            return True
+        target = link.resolve()
+        if resolved_root is not None and target.is_relative_to(resolved_root):
+            return True
+        skipped.setdefault(
+            display_path(link, root), Skipped(display_path(link, root), "link_outside")
+        )
+        return False
+
     for start in paths:
-        for path in _walk(start, skipped, root):
+        for path in _walk(start, skipped, root, allowed):
             display = display_path(path, root)
-            if path.is_symlink() and not follow_links:
-                target = path.resolve()
-                inside = resolved_root is not None and target.is_relative_to(resolved_root)
-                if not inside:
-                    skipped.append(Skipped(display, "link_outside"))
-                    continue
+            if path.is_symlink() and not allowed(path):
+                continue
             try:
                 info = path.stat()
             except OSError:
-                skipped.append(Skipped(display, "unreadable"))
+                skipped.setdefault(display, Skipped(display, "unreadable"))
                 continue
             if not stat.S_ISREG(info.st_mode):
-                skipped.append(Skipped(display, "not_regular"))
+                skipped.setdefault(display, Skipped(display, "not_regular"))
                 continue
             absolute = Path(os.path.abspath(path))
             entries.setdefault(
                 absolute, InventoryEntry(absolute, display, info.st_size, info.st_mtime_ns)
             )
-    return sorted(entries.values(), key=lambda e: e.display), skipped
+    return sorted(entries.values(), key=lambda e: e.display), list(skipped.values())
 
 
-def _walk(start: Path, skipped: list[Skipped], root: Path | None) -> Iterable[Path]:
-    if not start.is_dir() or start.is_symlink():
+def _walk(
+    start: Path, skipped: dict[str, Skipped], root: Path | None, allowed: Callable[[Path], bool]
+) -> Iterable[Path]:
+    if not start.is_dir():
         if not start.exists() and not start.is_symlink():
-            skipped.append(Skipped(display_path(start, root), "missing"))
+            display = display_path(start, root)
+            skipped.setdefault(display, Skipped(display, "missing"))
             return
         yield start
         return
+    if start.is_symlink() and not allowed(start):
+        return
 
     def on_error(error: OSError) -> None:
-        skipped.append(Skipped(display_path(Path(error.filename or start), root), "unreadable"))
+        display = display_path(Path(error.filename or start), root)
+        skipped.setdefault(display, Skipped(display, "unreadable"))
 
-    for folder, folders, files in os.walk(start, onerror=on_error):
-        folders[:] = sorted(f for f in folders if f not in SKIPPED_FOLDERS)
+    seen: set[Path] = set()  # real folders walked: a link loop must not walk forever
+    for folder, folders, files in os.walk(start, onerror=on_error, followlinks=True):
+        real = Path(folder).resolve()
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders[:] = sorted(
+            f
+            for f in folders
+            if f not in SKIPPED_FOLDERS
+            and (not (Path(folder) / f).is_symlink() or allowed(Path(folder) / f))
+        )
         for name in sorted(files):
             yield Path(folder) / name
 

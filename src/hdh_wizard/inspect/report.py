@@ -84,6 +84,7 @@ class TableReport:
     duplicate_rows: int = 0
     duplicate_rows_counted: bool = True  # False above the size where counting stays cheap
     sheets: tuple[str, ...] = ()  # spreadsheets: every sheet, in order
+    blank_rows: int = 0  # blank lines, not counted in `rows` (conversions drop them)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,54 @@
+"""Re-encode text to UTF-8, streaming: the legacy encodings partners' exports use, and UTF-8
+files with a few stray Windows-1252 bytes (a hand edit in an old editor).
+
+`MIXED` names that last case: valid UTF-8 sequences are kept, and each invalid byte is read as
+Windows-1252, so one stray byte does not turn every other accent of the file into mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.progress import Progress
+
+MIXED = "utf-8+cp1252"
+_FALLBACK = "hdh-cp1252-fallback"
+CHUNK = 4 * 1024 * 1024
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bytes(bad).decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error(_FALLBACK, _cp1252_fallback)
+
+
+def python_codec(encoding: str) -> tuple[str, str]:
+    """(codec, errors) to decode a file of this encoding with Python."""
+    if encoding == MIXED:
+        return "utf-8", _FALLBACK
+    return encoding, "strict"
+
+
+def transcode_to_utf8(
+    source: Path, target: Path, encoding: str, progress: Progress | None = None
+) -> None:
+    """Write `source` re-encoded as UTF-8 (no BOM, line endings untouched). Raises Cancelled."""
+    codec, errors = python_codec(encoding)
+    decoder = codecs.getincrementaldecoder(codec)(errors=errors)
+    try:
+        with source.open("rb") as reader, target.open("w", encoding="utf-8", newline="") as out:
+            while chunk := reader.read(CHUNK):
+                out.write(decoder.decode(chunk))
+                if progress is not None:
+                    progress.check()
+            out.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as error:
+        raise HdhWizardError(
+            "inspect.error.transcode", file=source.name, encoding=encoding, detail=error.reason
+        ) from error
