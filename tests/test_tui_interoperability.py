@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from hdh_wizard import project as projects
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.ui.steps import interoperability
 from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
 
 from .tui_helpers import make_app, make_demo_project
@@ -68,3 +71,28 @@ async def test_interoperability_converts_then_commits_the_files_to_publish(tmp_p
     assert "publish/donnees_cohorte_melanome.csv" in published
     assert "donnees/cohorte_melanome.csv" not in published
     assert all(len(f["sha256"]) == 64 for f in record.outputs["publish"])
+
+
+async def test_interoperability_cancel_removes_the_copies_already_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_demo_project(tmp_path)
+    csv_path = tmp_path / "donnees" / "cohorte_melanome.csv"
+    csv_path.write_bytes(csv_path.read_bytes().replace(b",", b";"))
+    real_convert = interoperability.convert
+
+    def convert_then_cancel(*args: Any, **kwargs: Any) -> Any:
+        written = real_convert(*args, **kwargs)  # a copy exists…
+        args[3].cancel()  # …when the user presses cancel, before the copies are re-checked
+        return written
+
+    monkeypatch.setattr(interoperability, "convert", convert_then_cancel)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await _open(app, pilot)
+        await _until(pilot, lambda: screen.reports)
+        await pilot.click("#convert")
+        await _until(pilot, lambda: not screen.query_one("#interop-work").display)
+        assert screen.outputs == []
+        publish = tmp_path / "publish"
+        assert not publish.exists() or not any(publish.iterdir())

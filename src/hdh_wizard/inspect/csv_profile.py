@@ -205,7 +205,8 @@ class _ColumnPlan:
         if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
             # Exact without a hash table over the whole column (which polars keeps in memory):
             # if every value is one the sample has seen, the sample's count is the exact one.
-            exprs["within_sample"] = col.drop_nulls().is_in(self.sample_values.implode()).all()
+            known = col.is_in(self.sample_values.implode()) | col.is_null()
+            exprs["within_sample"] = known.all()  # elementwise, then one flag: streams
         if self.dtype == pl.String and self.type is not ColumnType.TEXT:
             exprs["typed_nulls"] = typed.null_count()
         if self.type in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
