@@ -166,7 +166,7 @@ def test_path_with_spaces_and_accents_is_inspected_and_shown(
     assert main(["check", "données patients"]) == 0
     out = capsys.readouterr().out
     assert "données patients/séjours 2023.csv · text" in out
-    assert "1 lignes" in out
+    assert "1 ligne " in out
 
 
 def test_text_report_is_french_by_default(

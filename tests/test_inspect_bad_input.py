@@ -231,3 +231,20 @@ def test_symlink_out_of_the_project_is_not_followed(tmp_path: Path) -> None:
     entries, _ = inventory([project / "donnees"], project, follow_links=True)
     assert len(entries) == 2
     assert os.path.exists(entries[0].path)
+
+
+def test_check_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for i in range(200):
+        (tmp_path / f"f{i}.csv").write_text("a;b\n1;2\n")
+    command = [sys.executable, "-m", "hdh_wizard.cli.main", "check", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # what `| head -1` does
+        errors = process.stderr.read().decode()
+        process.wait(timeout=120)
+    assert "crash" not in errors and "interne" not in errors
+    assert process.returncode == 1

@@ -126,6 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HdhWizardError as error:
         print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`hdh-wizard check … | head`): not an error worth a report.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print(f"hdh-wizard: {cat.t('cli.interrupted')}", file=sys.stderr)
         return 130

@@ -17,7 +17,14 @@ def verdict_text(cat: Catalogue, verdict: Verdict) -> str:
 
 def problem_text(cat: Catalogue, problem: Problem) -> str:
     """The sentence, then where: the first lines and the total when there are more."""
-    text = cat.t(problem.key, **problem.params)
+    # Some params are ids ("mixed", "tab") kept stable for --json: say them in the reader's words.
+    params = {
+        name: cat.t(f"inspect.value.{value}")
+        if isinstance(value, str) and cat.has(f"inspect.value.{value}")
+        else value
+        for name, value in problem.params.items()
+    }
+    text = cat.t(problem.key, **params)
     where = []
     if problem.lines:
         where.append(cat.t("inspect.problem.lines", lines=", ".join(map(str, problem.lines))))
@@ -44,7 +51,8 @@ def column_text(cat: Catalogue, column: ColumnProfile) -> str:
 def file_summary(cat: Catalogue, report: FileReport) -> str:
     rows = ""
     if report.table is not None:
-        rows = " · " + cat.t("inspect.rows", rows=_count(report.table.rows))
+        key = "inspect.rows.one" if report.table.rows == 1 else "inspect.rows"
+        rows = " · " + cat.t(key, rows=_count(report.table.rows))
     return (
         f"{report.path} · {report.kind.value} · {format_size(report.size, cat.lang)}{rows}"
         f" · {verdict_text(cat, report.verdict)}"
