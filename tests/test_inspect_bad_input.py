@@ -248,3 +248,16 @@ def test_check_piped_into_head_ends_quietly(tmp_path: Path) -> None:
         process.wait(timeout=120)
     assert "crash" not in errors and "interne" not in errors
     assert process.returncode == 1
+
+
+def test_date_column_with_a_few_unknown_values_is_still_converted(tmp_path: Path) -> None:
+    rows = [f"{i},{i % 28 + 1:02d}/0{i % 9 + 1}/2019" for i in range(100)]
+    rows[5] = "5,inconnu"
+    source = tmp_path / "dates.csv"
+    source.write_text("id,date\n" + "\n".join(rows) + "\n")
+    report = _check(source)
+    assert {"dates_day_first", "values_not_matching_type"} <= _codes(report)
+    (written,) = convert(_entry(source), report, tmp_path / "publish")
+    lines = written.output.read_text().splitlines()
+    assert lines[1] == "0,2019-01-01"
+    assert lines[6] == "5,inconnu"  # kept as it was

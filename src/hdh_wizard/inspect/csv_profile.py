@@ -24,6 +24,7 @@ INFER_ROWS = 10_000
 EXACT_DISTINCT_SAMPLE_LIMIT = 1_000  # sample distinct values up to which the count is made exact
 EXACT_DUPLICATES_MAX_BYTES = 256 * 1024 * 1024  # above, duplicate rows are not counted
 EXAMPLES = 3
+MOSTLY = 0.95  # share of a sample's values that must fit a type for the column to have it
 EXPRESSIONS_PER_PASS = 2_000
 _PARSE_ERROR = re.compile(r"could not parse `.*?` as dtype `.*?` at column '(?P<column>.*?)'")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$|^[-+]?\d+$")
@@ -288,15 +289,22 @@ def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> Col
             return ColumnType.INTEGER
         if all(re.fullmatch(r"[-+]?\d*\.?\d+([eE][-+]?\d+)?", t) for t in texts):
             return ColumnType.DECIMAL
-    if all(_ISO_DATE.match(t) for t in texts):
+    # Mostly, not all: a date column with a few "inconnu" is still a date column (those values
+    # are counted as not fitting, and conversions leave them as they are).
+    if _mostly(_ISO_DATE, texts):
         return ColumnType.DATE_ISO
-    if all(_ISO_DATETIME.match(t) for t in texts):
+    if _mostly(_ISO_DATETIME, texts):
         return ColumnType.DATETIME
-    if all(_DECIMAL_COMMA.match(t) for t in texts) and any("," in t for t in texts):
+    if _mostly(_DECIMAL_COMMA, texts) and any("," in t for t in texts):
         return ColumnType.DECIMAL_COMMA
-    if all(_SLASH_DATE.match(t) for t in texts):
+    if _mostly(_SLASH_DATE, texts):
         return ColumnType.DATE_DAY_FIRST
     return ColumnType.TEXT
+
+
+def _mostly(pattern: re.Pattern[str], texts: list[str]) -> bool:
+    matching = sum(1 for t in texts if pattern.match(t))
+    return matching >= MOSTLY * len(texts)
 
 
 def _text(value: Any) -> str | None:

@@ -18,12 +18,7 @@ def verdict_text(cat: Catalogue, verdict: Verdict) -> str:
 def problem_text(cat: Catalogue, problem: Problem) -> str:
     """The sentence, then where: the first lines and the total when there are more."""
     # Some params are ids ("mixed", "tab") kept stable for --json: say them in the reader's words.
-    params = {
-        name: cat.t(f"inspect.value.{value}")
-        if isinstance(value, str) and cat.has(f"inspect.value.{value}")
-        else value
-        for name, value in problem.params.items()
-    }
+    params = {name: _param_text(cat, name, value) for name, value in problem.params.items()}
     text = cat.t(problem.key, **params)
     where = []
     if problem.lines:
@@ -31,6 +26,15 @@ def problem_text(cat: Catalogue, problem: Problem) -> str:
     if problem.total and problem.total != len(problem.lines):
         where.append(cat.t("inspect.problem.total", total=_count(problem.total)))
     return f"{text} ({'; '.join(where)})" if where else text
+
+
+def _param_text(cat: Catalogue, name: str, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    for key in (f"inspect.value.{value}", f"inspect.{name}.{value}"):
+        if cat.has(key):
+            return cat.t(key)
+    return value
 
 
 def column_text(cat: Catalogue, column: ColumnProfile) -> str:
