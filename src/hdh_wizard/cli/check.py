@@ -14,7 +14,12 @@ from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.inspect.convert import convert
 from hdh_wizard.inspect.inspection import InventoryEntry, Skipped, inspect_file, inventory
 from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
-from hdh_wizard.ui.inspect_presenters import column_text, file_summary, problem_text
+from hdh_wizard.ui.inspect_presenters import (
+    column_text,
+    file_summary,
+    problem_text,
+    route_summary,
+)
 
 
 def run_check(cat: Catalogue, paths: list[Path], *, as_json: bool, follow_links: bool) -> int:
@@ -53,7 +58,6 @@ def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skippe
     verdicts = Counter(r.verdict for r in reports)
     total = sum(r.size for r in reports)
     kinds = Counter(r.kind.value for r in reports)
-    route = decide_route(total)
     lines = [
         cat.t("inspect.report.skipped", path=s.display, reason=cat.t(f"inspect.skipped.{s.reason}"))
         for s in skipped
@@ -70,12 +74,7 @@ def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skippe
         cat.t(
             "inspect.report.kinds", kinds=", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         ),
-        cat.t(
-            "inspect.report.route",
-            size=format_size(total, cat.lang),
-            bytes=f"{total:,}".replace(",", "\u202f"),
-            route=cat.t(f"route.{route.value}"),
-        ),
+        route_summary(cat, total),
     ]
     return "\n".join(lines)
 

@@ -43,6 +43,11 @@ _MONTHS = {
 }
 
 
+def format_count(n: int) -> str:
+    """Thousands grouped by a narrow no-break space (16 500 000), as French typography wants."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def format_size(num_bytes: int, lang: Lang = Lang.FR) -> str:
     """Decimal units (1 Go = 10^9 octets), as the guide's threshold is stated."""
     units = _UNITS[lang]

@@ -110,16 +110,22 @@ def _profile(
         return None, ProfileError("unreadable", str(error.params.get("detail", "")))
 
 
+def _expected_delimiters(profile: Profile, sniffed: Sniffed, rows: int) -> int:
+    """Delimiters a file holds when `rows` data rows (and the header) each have every field:
+    (rows + header) × (columns − 1), plus those inside quoted values (counted by the profile)."""
+    header = 1 if sniffed.dialect.header else 0
+    header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
+    quoted = profile.quoted_delimiters + header * header_quoted
+    return (rows + header) * (len(profile.columns) - 1) + quoted
+
+
 def _empty_fields_rows(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bool:
     """Whether the rows polars reads as all-null are rows of empty fields (`,,`: data with
     missing values) rather than blank lines: they then hold all their delimiters."""
-    columns = len(profile.columns)
-    if columns <= 1:
+    if len(profile.columns) <= 1:
         return True  # one column: an empty line is an empty value
-    lines = profile.rows + profile.blank_rows + (1 if sniffed.dialect.header else 0)
-    header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
-    quoted = profile.quoted_delimiters + (header_quoted if sniffed.dialect.header else 0)
-    return counts.delimiters == lines * (columns - 1) + quoted
+    rows = profile.rows + profile.blank_rows
+    return counts.delimiters == _expected_delimiters(profile, sniffed, rows)
 
 
 def _as_data_rows(profile: Profile) -> Profile:
@@ -138,18 +144,13 @@ def _as_data_rows(profile: Profile) -> Profile:
 
 
 def _fields_add_up(counts: ByteCounts, profile: Profile, sniffed: Sniffed) -> bool:
-    """Every row has the header's field count iff the delimiters outside quotes number exactly
-    (rows + header) × (columns − 1); those inside quoted values are counted by the profile."""
-    columns = len(profile.columns)
-    if columns <= 1:
+    """Every row has the header's field count iff the delimiters add up exactly."""
+    if len(profile.columns) <= 1:
         return True
-    lines = profile.rows + (1 if sniffed.dialect.header else 0)
-    header_quoted = sum(name.count(sniffed.dialect.delimiter) for name in sniffed.header)
-    quoted = profile.quoted_delimiters + (header_quoted if sniffed.dialect.header else 0)
     # Blank rows hold no delimiter when truly blank, all of them when made of empty fields.
     expected = {
-        lines * (columns - 1) + quoted,
-        (lines + profile.blank_rows) * (columns - 1) + quoted,
+        _expected_delimiters(profile, sniffed, profile.rows),
+        _expected_delimiters(profile, sniffed, profile.rows + profile.blank_rows),
     }
     return counts.delimiters in expected
 

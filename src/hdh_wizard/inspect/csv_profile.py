@@ -19,6 +19,7 @@ import polars as pl
 
 from hdh_wizard.inspect.csv_dialect import Sniffed
 from hdh_wizard.inspect.report import ColumnProfile, ColumnType
+from hdh_wizard.inspect.tables import type_of
 
 INFER_ROWS = 10_000
 EXACT_DISTINCT_SAMPLE_LIMIT = 1_000  # sample distinct values up to which the count is made exact
@@ -270,16 +271,8 @@ def _plan(
 
 
 def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> ColumnType:
-    if dtype.is_integer():
-        return ColumnType.INTEGER
-    if dtype.is_float():
-        return ColumnType.DECIMAL
-    if dtype == pl.Boolean:
-        return ColumnType.BOOLEAN
-    if dtype == pl.Date:
-        return ColumnType.DATE_ISO
-    if dtype == pl.Datetime:
-        return ColumnType.DATETIME
+    if dtype != pl.String:
+        return type_of(dtype)  # polars parsed it: its type says it
     texts = [str(v) for v in values.head(INFER_ROWS).to_list()]
     if not texts:
         return ColumnType.EMPTY

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hdh_wizard.core.route import decide_route
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.inspect.report import ColumnProfile, FileReport, Problem, Verdict
 
 VERDICT_SYMBOLS = {Verdict.CONFORM: "✓", Verdict.FIXABLE: "↻", Verdict.NOT_FIXABLE: "✗"}
@@ -24,7 +25,7 @@ def problem_text(cat: Catalogue, problem: Problem) -> str:
     if problem.lines:
         where.append(cat.t("inspect.problem.lines", lines=", ".join(map(str, problem.lines))))
     if problem.total and problem.total != len(problem.lines):
-        where.append(cat.t("inspect.problem.total", total=_count(problem.total)))
+        where.append(cat.t("inspect.problem.total", total=format_count(problem.total)))
     return f"{text} ({'; '.join(where)})" if where else text
 
 
@@ -45,8 +46,8 @@ def column_text(cat: Catalogue, column: ColumnProfile) -> str:
         "inspect.column",
         name=column.name,
         type=cat.t(f"inspect.type.{column.type.value}"),
-        nulls=_count(column.nulls),
-        distinct=approx + _count(column.distinct),
+        nulls=format_count(column.nulls),
+        distinct=approx + format_count(column.distinct),
         bounds=bounds,
         examples=examples or "—",
     )
@@ -56,13 +57,18 @@ def file_summary(cat: Catalogue, report: FileReport) -> str:
     rows = ""
     if report.table is not None:
         key = "inspect.rows.one" if report.table.rows == 1 else "inspect.rows"
-        rows = " · " + cat.t(key, rows=_count(report.table.rows))
+        rows = " · " + cat.t(key, rows=format_count(report.table.rows))
     return (
         f"{report.path} · {report.kind.value} · {format_size(report.size, cat.lang)}{rows}"
         f" · {verdict_text(cat, report.verdict)}"
     )
 
 
-def _count(n: int) -> str:
-    """French thousands: a narrow no-break space (16 500 000)."""
-    return f"{n:,}".replace(",", "\u202f")
+def route_summary(cat: Catalogue, total: int) -> str:
+    """The volume of the files to publish and the route it decides."""
+    return cat.t(
+        "inspect.report.route",
+        size=format_size(total, cat.lang),
+        bytes=format_count(total),
+        route=cat.t(f"route.{decide_route(total).value}"),
+    )

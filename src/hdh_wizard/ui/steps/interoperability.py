@@ -15,10 +15,9 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.route import decide_route
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.inspect.convert import PUBLISH_FOLDER, Converted, convert
 from hdh_wizard.inspect.fingerprint import resolve_data_path
 from hdh_wizard.inspect.inspection import (
@@ -33,6 +32,7 @@ from hdh_wizard.ui.inspect_presenters import (
     VERDICT_STYLES,
     column_text,
     problem_text,
+    route_summary,
     verdict_text,
 )
 from hdh_wizard.ui.steps.base import StepScreen
@@ -165,7 +165,7 @@ class InteroperabilityStepScreen(StepScreen):
         table.clear()
         lang = self.cat.lang
         for index, (report, is_output) in enumerate(self._all_reports()):
-            rows = f"{report.table.rows:,}".replace(",", "\u202f") if report.table else "—"
+            rows = format_count(report.table.rows) if report.table else "—"
             name = f"→ {report.path}" if is_output else report.path
             table.add_row(
                 name,
@@ -183,15 +183,7 @@ class InteroperabilityStepScreen(StepScreen):
     def _show_summary(self) -> None:
         publish = files_to_publish(self.reports, self.converted, self.outputs)
         total = sum(r.size for r in publish)
-        route = decide_route(total)
-        self.query_one("#interop-summary", Static).update(
-            self.t(
-                "inspect.report.route",
-                size=format_size(total, self.cat.lang),
-                bytes=f"{total:,}".replace(",", "\u202f"),
-                route=self.t(f"route.{route.value}"),
-            )
-        )
+        self.query_one("#interop-summary", Static).update(route_summary(self.cat, total))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:

@@ -19,7 +19,7 @@ from hdh_wizard.core.volume import (
     summarize_release,
     volume_outputs,
 )
-from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.ui.steps.base import StepScreen
 
 
@@ -45,7 +45,7 @@ class VolumeStepScreen(StepScreen):
                 "volume.total",
                 size=format_size(summary.total_bytes, lang),
                 count=summary.file_count,
-                bytes=f"{summary.total_bytes:,}".replace(",", "\u202f"),
+                bytes=format_count(summary.total_bytes),
             )
             + "\n",
             style="bold",
