@@ -17,7 +17,7 @@ from pathlib import Path
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect import csv_diagnose
 from hdh_wizard.inspect.byte_scan import ByteCounts, scan_bytes
-from hdh_wizard.inspect.csv_dialect import Sniffed, legacy_encoding, sniff_dialect
+from hdh_wizard.inspect.csv_dialect import Sniffed, sniff_dialect
 from hdh_wizard.inspect.csv_profile import Profile, ProfileError, profile_table
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.report import (
@@ -283,6 +283,3 @@ def _content_problems(profile: Profile) -> list[Problem]:
     if not profile.duplicate_rows_counted:
         problems.append(Problem("duplicates_not_counted", Severity.INFO))
     return problems
-
-
-__all__ = ["DelimitedResult", "check_delimited", "legacy_encoding"]

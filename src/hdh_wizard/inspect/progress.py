@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -18,7 +17,6 @@ class Progress:
 
     total_bytes: int = 0
     done_bytes: int = 0
-    rows: int = 0
     current: str = ""  # the file being read
     _cancel: threading.Event | None = None
 
@@ -42,6 +40,3 @@ class Progress:
     def advance(self, nbytes: int) -> None:
         self.done_bytes += nbytes
         self.check()
-
-
-ProgressCallback = Callable[[Progress], None]
