@@ -138,11 +138,10 @@ class Measure:
     extra: dict[str, object]
 
 
-def measure(label: str, child: str, path: Path) -> Measure | None:
+def measure(label: str, child: str, path: Path, args: list[str] | None = None) -> Measure | None:
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", child, str(path)], capture_output=True, text=True, check=False
-    )
+    command = [sys.executable, "-c", child, str(path), *(args or [])]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     process_seconds = time.perf_counter() - start
     if result.returncode != 0:
         print(f"{label}: FAILED (exit {result.returncode})\n{result.stderr.strip()}")

@@ -104,6 +104,17 @@ async def _inspected(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def _anonymity_measured(pilot: Pilot[None]) -> None:
+    """Open the anonymity step and wait for the scan and the first measures."""
+    await _open(StepId.ANONYMITY)(pilot)
+    for _ in range(600):
+        screen = pilot.app.screen
+        if getattr(screen, "risks", None) and not getattr(screen, "working", True):
+            break
+        await pilot.pause(0.1)
+    await pilot.pause()
+
+
 def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:
     return _open(
         StepId.CONTRACT, *"HDH-OD-2024-017", "tab", *"15/01/2024", "tab", *"Dr Claire Petit", "tab"
@@ -119,9 +130,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("help", drive=_keys("question_mark")),
     Scenario("contract", drive=_open(StepId.CONTRACT)),
     Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
-    Scenario("step-manual", drive=_open(StepId.ANONYMITY)),
+    Scenario("step-manual", drive=_open(StepId.ACCOUNT)),
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
     Scenario("step-interoperability", size=(130, 40), drive=_inspected),
+    Scenario("step-anonymity", size=(130, 60), drive=_anonymity_measured),
     Scenario("dialog-undo", setup=_progress, drive=_keys("down", "down", "u")),
     Scenario("dialog-target", drive=_keys("t")),
     Scenario("new-project", create=False),

@@ -210,12 +210,24 @@ def test_windows_1252_semicolon_crlf_is_fixable_on_each_count(tmp_path: Path) ->
 
 
 def test_windows_1252_values_are_profiled_with_their_accents(tmp_path: Path) -> None:
-    data = "nom;ville\r\nAndré;Sète\r\nAndrè;Sété\r\n".encode("cp1252")
+    data = "service;diagnostic\r\nCancérologie;Sète\r\nCancèrologie;Sété\r\n".encode("cp1252")
     report = _inspect(_write(tmp_path, "windows.csv", data))
-    nom = _column(report, "nom")
-    assert nom.examples == ("André", "Andrè")
-    assert nom.distinct == 2
-    assert _column(report, "ville").minimum == "Sète"
+    service = _column(report, "service")
+    assert service.examples == ("Cancérologie", "Cancèrologie")
+    assert service.distinct == 2
+    assert _column(report, "diagnostic").minimum == "Sète"
+
+
+def test_an_identifying_column_shows_only_the_shape_of_its_values(tmp_path: Path) -> None:
+    data = b"nom,date_naissance,stade\nDupont,12/03/1954,II\nMartin,01/10/1961,III\n"
+    report = _inspect(_write(tmp_path, "patients.csv", data))
+    nom, naissance = _column(report, "nom"), _column(report, "date_naissance")
+    assert nom.masked and naissance.masked
+    assert set(nom.examples) == {"Xxxxxx"}
+    assert (nom.minimum, nom.maximum) == ("Xxxxxx", "Xxxxxx")
+    assert set(naissance.examples) == {"99/99/9999"}
+    assert "Dupont" not in repr(report) and "1954" not in repr(report)
+    assert _column(report, "stade").examples == ("II", "III")
 
 
 def test_latin_1_is_named_when_a_byte_windows_1252_leaves_undefined_appears(

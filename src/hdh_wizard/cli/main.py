@@ -16,7 +16,7 @@ from hdh_wizard import __version__
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue, detect_lang, load_catalogue
 
-COMMANDS = ("status", "demo", "restore-backup", "check", "convert")
+COMMANDS = ("status", "demo", "restore-backup", "check", "convert", "risk")
 DEMO_FOLDER = "hdh-wizard-demo"
 
 
@@ -41,7 +41,8 @@ class _Parser(argparse.ArgumentParser):
         return formatter.format_help()
 
     def format_help(self) -> str:
-        return self.format_usage() + "\n" + super().format_help().split("\n", 1)[1]
+        # argparse's own usage, in English, may wrap over several lines: drop it up to its blank line.
+        return self.format_usage() + "\n" + super().format_help().split("\n\n", 1)[1]
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -84,6 +85,14 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
             parser.add_argument("--json", action="store_true", help=cat.t("cli.check.json"))
         else:
             parser.add_argument("--to", default="publish", help=cat.t("cli.convert.to"))
+    elif command == "risk":
+        parser.add_argument("paths", nargs="+", help=cat.t("cli.risk.paths"))
+        parser.add_argument("--qi", help=cat.t("cli.risk.qi"))
+        parser.add_argument("--sensitive", help=cat.t("cli.risk.sensitive"))
+        parser.add_argument("--threshold", help=cat.t("cli.risk.threshold"))
+        parser.add_argument("--rule", action="append", default=[], help=cat.t("cli.risk.rule"))
+        parser.add_argument("--json", action="store_true", help=cat.t("cli.risk.json"))
+        parser.add_argument("--report", metavar="DIR", help=cat.t("cli.risk.report"))
     return parser
 
 
@@ -168,6 +177,19 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
         if command == "check":
             return run_check(cat, paths, as_json=args.json, follow_links=args.follow_links)
         return run_convert(cat, paths, Path(args.to).expanduser(), follow_links=args.follow_links)
+    if command == "risk":
+        from hdh_wizard.cli.risk import run_risk
+
+        return run_risk(
+            cat,
+            [Path(p).expanduser() for p in args.paths],
+            quasi=args.qi,
+            sensitive=args.sensitive,
+            threshold=args.threshold,
+            rules=args.rule,
+            as_json=args.json,
+            report_dir=Path(args.report).expanduser() if args.report else None,
+        )
     folder = Path(args.dir).expanduser()
     if command == "status":
         from hdh_wizard.cli.status import print_status

@@ -31,14 +31,36 @@ def summarize_volume(files: Iterable[DataFile]) -> VolumeSummary:
     return VolumeSummary(total, len(files), decide_route(total))
 
 
-def published_files(release: Release) -> tuple[tuple[str, int], ...]:
-    """(path, size) of what will be published: the files the interoperability step kept and wrote
+def release_files(release: Release) -> tuple[tuple[str, int], ...]:
+    """(path, size) of the data as the interoperability step left it: the files it kept and wrote
     (conformant originals and converted copies) once it is done, else the declared data paths."""
     record = release.record(StepId.INTEROPERABILITY)
     publish = record.outputs.get("publish") if record.status is StepStatus.DONE else None
     if isinstance(publish, list):
         return tuple((str(item["path"]), int(item["size"])) for item in publish)
     return tuple((f.path, f.size) for f in release.files)
+
+
+def published_files(release: Release) -> tuple[tuple[str, int], ...]:
+    """(path, size) of what will be published: `release_files`, where the anonymity step wrote a
+    transformed copy of a file (generalised table, cleaned slide), that copy instead."""
+    files = list(release_files(release))
+    record = release.record(StepId.ANONYMITY)
+    replacements = record.outputs.get("replacements") if record.status is StepStatus.DONE else None
+    for item in replacements if isinstance(replacements, list) else []:
+        source, output, size = str(item["source"]), str(item["path"]), int(item["size"])
+        exact = [i for i, (path, _) in enumerate(files) if path == source]
+        if exact:
+            files[exact[0]] = (output, size)
+            continue
+        # The source lies in a declared folder: the folder is published without it.
+        source_size = int(item.get("source_size", 0))
+        for i, (path, folder_size) in enumerate(files):
+            if source.startswith(path.rstrip("/") + "/"):
+                files[i] = (path, max(folder_size - source_size, 0))
+                break
+        files.append((output, size))
+    return tuple(files)
 
 
 def summarize_release(release: Release) -> VolumeSummary:

@@ -83,3 +83,21 @@ def format_datetime(moment: datetime, lang: Lang = Lang.FR) -> str:
     local = moment.astimezone() if moment.tzinfo else moment
     joiner = " à " if lang is Lang.FR else " at "
     return f"{format_date(local.date(), lang)}{joiner}{local:%H:%M}"
+
+
+def format_percent(share: float, lang: Lang = Lang.FR) -> str:
+    """A share as a percentage with one decimal: "30,6 %" in French (no-break space), "30.6%"."""
+    text = f"{share * 100:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    if share and text == "0":
+        text = "< 0.1"  # a few records out of millions are not "none"
+    if lang is Lang.FR:
+        return text.replace(".", ",") + "\u00a0%"
+    return text + "%"
+
+
+def format_decimal(value: float, lang: Lang = Lang.FR, digits: int = 3) -> str:
+    """A number with up to `digits` decimals, comma-separated in French: 0,125."""
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang is Lang.FR else text

@@ -67,13 +67,13 @@ def convert(
         return _convert_sheets(entry.path, report, publish, stem, progress)
     if report.kind is FileKind.PARQUET:
         target = publish / f"{stem}.csv"
-        with _atomic(target) as temporary:
+        with atomic_output(target) as temporary:
             if progress is not None:
                 progress.check()
             pl.scan_parquet(entry.path).sink_csv(temporary)
             if progress is not None:
                 progress.check()
-            rows = _verify(temporary, report.table.rows if report.table else None, report.path)
+            rows = verify_csv(temporary, report.table.rows if report.table else None, report.path)
         return [Converted(report.path, target, rows)]
     if report.kind in (FileKind.PNG, FileKind.JPEG):
         from hdh_wizard.inspect.images import convert_to_tiff
@@ -89,7 +89,7 @@ def _is_cancelled(progress: Progress | None) -> bool:
 
 
 @contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
+def atomic_output(target: Path) -> Iterator[Path]:
     """A temporary path beside `target`, renamed onto it only if the block completes."""
     temporary = target.with_name(f".{target.name}.part-{secrets.token_hex(4)}")
     try:
@@ -99,7 +99,7 @@ def _atomic(target: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
-def _verify(output: Path, expected_rows: int | None, source: str) -> int:
+def verify_csv(output: Path, expected_rows: int | None, source: str) -> int:
     result = check_delimited(output)
     # Rows of empty fields count: a sheet or Parquet row of missing values is data.
     rows = result.table.rows + result.table.blank_rows if result.table is not None else -1
@@ -156,11 +156,11 @@ def _convert_delimited(
             frame = frame.with_columns(changes)
         if progress is not None:
             progress.check()
-        with _atomic(target) as temporary:
+        with atomic_output(target) as temporary:
             frame.sink_csv(temporary, separator=",", quote_char='"', line_terminator="\n")
             if progress is not None:
                 progress.check()
-            return _verify(temporary, table.rows, report.path)
+            return verify_csv(temporary, table.rows, report.path)
 
 
 def _convert_sheets(
@@ -180,9 +180,9 @@ def _convert_sheets(
             if progress is not None:
                 progress.check()
             target = publish / f"{stem}-{output_stem(name)}.csv"
-            with _atomic(target) as temporary:
+            with atomic_output(target) as temporary:
                 frame.write_csv(temporary, line_terminator="\n")
-                rows = _verify(temporary, frame.height, report.path)
+                rows = verify_csv(temporary, frame.height, report.path)
             written.append(Converted(report.path, target, rows))
     except BaseException:
         for converted in written:  # all sheets or none: a half-converted workbook misleads

@@ -19,6 +19,7 @@ import polars as pl
 
 from hdh_wizard.inspect.csv_dialect import Sniffed
 from hdh_wizard.inspect.report import ColumnProfile, ColumnType
+from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import type_of
 
 INFER_ROWS = 10_000
@@ -246,9 +247,9 @@ class _ColumnPlan:
             nulls=nulls,
             distinct=self.sample_distinct if exact else int(values["distinct"] or 0),
             distinct_exact=exact,
-            minimum=_text(values["min"]),
-            maximum=_text(values["max"]),
-            examples=() if masked else self.examples,
+            minimum=_masked(_text(values["min"]), masked),
+            maximum=_masked(_text(values["max"]), masked),
+            examples=tuple(mask(e) for e in self.examples) if masked else self.examples,
             masked=masked,
             unparsed=max(0, unparsed),
         )
@@ -306,3 +307,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _masked(value: str | None, masked: bool) -> str | None:
+    return mask(value) if masked and value is not None else value

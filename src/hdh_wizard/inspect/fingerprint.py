@@ -112,7 +112,12 @@ def stored_path(path: Path, project_dir: Path) -> str:
 
 def resolve_data_path(data_file: DataFile, project_dir: Path) -> Path:
     """The path on this machine of a stored data path (relative ones are under `project_dir`)."""
-    stored = PurePosixPath(data_file.path)
+    return resolve_stored_path(data_file.path, project_dir)
+
+
+def resolve_stored_path(path: str, project_dir: Path) -> Path:
+    """The path on this machine of a POSIX path as the state stores it."""
+    stored = PurePosixPath(path)
     if stored.is_absolute():
         return Path(stored)
     return project_dir / Path(*stored.parts)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hdh_wizard.inspect.byte_scan import sha256_of
 from hdh_wizard.inspect.csv_check import check_delimited
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.progress import Progress
-from hdh_wizard.inspect.report import FileReport, Problem, Severity, verdict_of
+from hdh_wizard.inspect.report import FileReport, Problem, Severity, TableReport, verdict_of
+from hdh_wizard.inspect.risk.identifiers import looks_identifying
+from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import check_parquet, check_spreadsheet
 
 # What each kind without a check of its own needs from the partner.
@@ -134,7 +136,7 @@ def _walk(
 def inspect_file(
     entry: InventoryEntry,
     progress: Progress | None = None,
-    identifying: Callable[[str], bool] = lambda name: False,
+    identifying: Callable[[str], bool] = looks_identifying,
 ) -> FileReport:
     """Check one file. Raises only `Cancelled`."""
     if progress is not None:
@@ -162,6 +164,8 @@ def inspect_file(
                 problems = [Problem(code, severity, {"kind": kind.value})]
     except OSError as error:
         return _unreadable(entry, error)
+    if table is not None:
+        table = mask_identifying(table, identifying)
     return FileReport(
         path=entry.display,
         kind=kind,
@@ -173,6 +177,24 @@ def inspect_file(
         table=table,
         image=image,
     )
+
+
+def mask_identifying(table: TableReport, identifying: Callable[[str], bool]) -> TableReport:
+    """Examples and bounds of identifying columns only by their shape (Xxxx 99/99/9999): every
+    screen, report and JSON document shows the profile, none may show a name or a birth date."""
+    columns = tuple(
+        replace(
+            column,
+            examples=tuple(mask(e) for e in column.examples),
+            minimum=None if column.minimum is None else mask(column.minimum),
+            maximum=None if column.maximum is None else mask(column.maximum),
+            masked=True,
+        )
+        if identifying(column.name)
+        else column
+        for column in table.columns
+    )
+    return replace(table, columns=columns)
 
 
 def _unreadable(entry: InventoryEntry, error: OSError) -> FileReport:
@@ -196,7 +218,7 @@ def _unreadable(entry: InventoryEntry, error: OSError) -> FileReport:
 def inspect_all(
     entries: Sequence[InventoryEntry],
     progress: Progress | None = None,
-    identifying: Callable[[str], bool] = lambda name: False,
+    identifying: Callable[[str], bool] = looks_identifying,
 ) -> list[FileReport]:
     if progress is not None:
         progress.total_bytes = sum(e.size for e in entries)

@@ -9,7 +9,6 @@ from hdh_wizard.inspect.report import ColumnProfile, FileReport, Problem, Verdic
 
 VERDICT_SYMBOLS = {Verdict.CONFORM: "✓", Verdict.FIXABLE: "↻", Verdict.NOT_FIXABLE: "✗"}
 VERDICT_STYLES = {Verdict.CONFORM: "green", Verdict.FIXABLE: "yellow", Verdict.NOT_FIXABLE: "red"}
-MASK = "••••"
 
 
 def verdict_text(cat: Catalogue, verdict: Verdict) -> str:
@@ -40,7 +39,7 @@ def _param_text(cat: Catalogue, name: str, value: object) -> object:
 
 def column_text(cat: Catalogue, column: ColumnProfile) -> str:
     approx = "" if column.distinct_exact else "≈"
-    examples = MASK if column.masked else ", ".join(column.examples)
+    examples = ", ".join(column.examples)  # an identifying column's are masked at the source
     bounds = f"{column.minimum} … {column.maximum}" if column.minimum is not None else "—"
     return cat.t(
         "inspect.column",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.ui.steps.anonymity import AnonymityStepScreen
 from hdh_wizard.ui.steps.base import StepScreen
 from hdh_wizard.ui.steps.contract import ContractStepScreen
 from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
@@ -10,6 +11,7 @@ from hdh_wizard.ui.steps.manual import ManualStepScreen
 from hdh_wizard.ui.steps.volume import VolumeStepScreen
 
 DEDICATED: dict[StepId, type[StepScreen]] = {
+    StepId.ANONYMITY: AnonymityStepScreen,
     StepId.CONTRACT: ContractStepScreen,
     StepId.INTEROPERABILITY: InteroperabilityStepScreen,
     StepId.VOLUME: VolumeStepScreen,

@@ -1,0 +1,185 @@
+"""`hdh-wizard risk PATH…`: the identification-risk analysis of the anonymity step, headless.
+
+Exit code 0 when the three criteria are excluded for every table and no image carries
+identifying content, 1 when something needs a measure or a justification, 2 on a usage error
+(an unknown column, a bad threshold or rule).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_count
+from hdh_wizard.inspect.inspection import inventory
+from hdh_wizard.inspect.kinds import FileKind, sniff_kind
+from hdh_wizard.inspect.risk.analysis import Choice, Criterion, TableRisk, assess, scan_table
+from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule, check_rules
+from hdh_wizard.inspect.risk.identifiers import Role
+from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
+from hdh_wizard.inspect.risk.report import RiskReport, table_to_json
+from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport, scan_image_privacy
+from hdh_wizard.inspect.risk.tables import is_table, open_tables
+from hdh_wizard.ui.risk_document import write_documents
+from hdh_wizard.ui.risk_presenters import (
+    criterion_text,
+    finding_text,
+    image_finding_text,
+    rule_text,
+    summary_lines,
+)
+
+USAGE_ERROR = 2
+
+
+def parse_columns(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def parse_rule(text: str) -> ColumnRule:
+    """`column=rule` or `column=rule:count` (group_rare:10)."""
+    column, _, spec = text.rpartition("=")
+    name, _, count = spec.partition(":")
+    try:
+        coarsening = Coarsening(name.strip())
+        min_count = int(count) if count else (5 if coarsening.needs_count else 0)
+    except ValueError:
+        raise HdhWizardError("risk.error.rule", rule=text) from None
+    if not column.strip():
+        raise HdhWizardError("risk.error.rule", rule=text)
+    return ColumnRule(column.strip(), coarsening, min_count)
+
+
+def run_risk(
+    cat: Catalogue,
+    paths: list[Path],
+    *,
+    quasi: str | None,
+    sensitive: str | None,
+    threshold: str | None,
+    rules: list[str],
+    as_json: bool,
+    report_dir: Path | None,
+) -> int:
+    try:
+        limit = check_threshold(threshold) if threshold is not None else DEFAULT_THRESHOLD
+        parsed_rules = tuple(parse_rule(r) for r in rules)
+    except HdhWizardError as error:
+        print(f"hdh-wizard: {error.message(cat)}")
+        return USAGE_ERROR
+    entries, _skipped = inventory(paths, Path.cwd())
+    risks: list[TableRisk] = []
+    images: list[ImagePrivacyReport] = []
+    usage_error = False
+    for entry in entries:
+        if sniff_kind(entry.path) in (FileKind.TIFF, FileKind.BIGTIFF):
+            image = scan_image_privacy(entry.path, entry.display)
+            images.append(image)
+            if not as_json:
+                print(_image_text(cat, image), flush=True)
+            continue
+        if not is_table(entry.path):
+            continue
+        with open_tables(entry.path, entry.display) as tables:
+            for table in tables:
+                scan = scan_table(table)
+                choice = Choice(
+                    quasi=_chosen(parse_columns(quasi), scan.with_role(Role.QUASI)),
+                    sensitive=_chosen(parse_columns(sensitive), scan.with_role(Role.SENSITIVE)),
+                    threshold=limit,
+                    rules=parsed_rules,
+                )
+                try:
+                    check_rules(choice.rules, scan.columns)
+                    risk = assess(table, scan, choice)
+                except HdhWizardError as error:
+                    print(f"hdh-wizard: {error.message(cat)}")
+                    usage_error = True
+                    continue
+                risks.append(risk)
+                if not as_json:
+                    print(table_text(cat, risk), flush=True)
+    report = RiskReport(
+        release=", ".join(str(p) for p in paths),
+        generated_at=datetime.now(UTC),
+        tables=tuple(risks),
+        images=tuple(images),
+    )
+    if as_json:
+        print(json.dumps(_document(report), ensure_ascii=False, indent=2))
+    elif not risks and not images and not usage_error:
+        print(cat.t("risk.report.nothing"))
+    if report_dir is not None and (risks or images):
+        for written in write_documents(report, report_dir, cat):
+            print(cat.t("risk.report.written", path=str(written)))
+    if usage_error:
+        return USAGE_ERROR
+    return 0 if all(report.excluded(c) for c in Criterion) else 1
+
+
+def _chosen(given: tuple[str, ...] | None, proposed: tuple[str, ...]) -> tuple[str, ...]:
+    return given if given is not None else proposed
+
+
+def table_text(cat: Catalogue, risk: TableRisk) -> str:
+    scan, choice = risk.scan, risk.choice
+    key = "risk.report.table.one" if risk.original.records == 1 else "risk.report.table"
+    lines = [
+        cat.t(
+            key,
+            table=scan.table,
+            records=format_count(risk.original.records),
+            columns=len(scan.columns),
+        )
+    ]
+    if scan.findings:
+        lines.append("  " + cat.t("risk.report.findings"))
+        lines.extend(f"    • {finding_text(cat, f)}" for f in scan.findings)
+    lines.append("  " + cat.t("risk.report.quasi", columns=", ".join(choice.quasi) or "—"))
+    lines.append("  " + cat.t("risk.report.sensitive", columns=", ".join(choice.sensitive) or "—"))
+    if choice.rules:
+        lines.append("  " + cat.t("risk.report.rules"))
+        lines.extend(f"    • {rule_text(cat, r)}" for r in choice.rules)
+    lines.extend(f"  {line}" for line in summary_lines(cat, risk))
+    lines.extend(f"  {criterion_text(cat, c, risk.excluded(c))}" for c in Criterion)
+    return "\n".join(lines) + "\n"
+
+
+def _image_text(cat: Catalogue, image: ImagePrivacyReport) -> str:
+    if not image.findings:
+        return cat.t("risk.report.image_clean", file=image.path) + "\n"
+    lines = [cat.t("risk.report.image", file=image.path, count=len(image.findings))]
+    lines.extend(f"  • {image_finding_text(cat, f)}" for f in image.findings)
+    return "\n".join(lines) + "\n"
+
+
+def _document(report: RiskReport) -> dict[str, Any]:
+    return {
+        "tables": [table_to_json(t) for t in report.tables],
+        "images": [
+            {
+                "path": image.path,
+                "pages": image.pages,
+                "removable_pages": list(image.removable_pages),
+                "findings": [
+                    {
+                        "rule": f.rule.value,
+                        "page": f.page,
+                        "tag": f.tag,
+                        "excerpt": f.excerpt,
+                    }
+                    for f in image.findings
+                ],
+            }
+            for image in report.images
+        ],
+        "criteria": {
+            c.value: "excluded" if report.excluded(c) else "not_excluded" for c in Criterion
+        },
+    }

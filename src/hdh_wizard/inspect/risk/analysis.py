@@ -1,0 +1,242 @@
+"""One table's identification-risk analysis: what identifies, and the three WP216 criteria.
+
+`scan_table` looks at a table once (identifying columns, the roles proposed for each column);
+`assess` measures it for the partner's choice of quasi-identifiers, sensitive attributes,
+threshold and generalisation rules, before and after the rules, so the two can be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.risk.generalise import (
+    Coarsening,
+    ColumnRule,
+    check_rules,
+    generalise,
+    rule_from_state,
+)
+from hdh_wizard.inspect.risk.identifiers import (
+    Finding,
+    IdRule,
+    Role,
+    direct_identifier_name,
+    find_identifiers,
+    propose_role,
+)
+from hdh_wizard.inspect.risk.linkability import Link, column_facts, find_links
+from hdh_wizard.inspect.risk.measures import (
+    DEFAULT_THRESHOLD,
+    RiskMeasures,
+    check_columns,
+    check_threshold,
+    measure_risk,
+)
+from hdh_wizard.inspect.risk.tables import Table
+
+# Content that names or reaches a person: it must leave the published table.
+DIRECT_RULES = frozenset(
+    {IdRule.NAME, IdRule.NIR, IdRule.PHONE, IdRule.EMAIL, IdRule.IPV4, IdRule.FREE_TEXT}
+)
+# Content that narrows a person down: a quasi-identifier.
+QUASI_RULES = frozenset({IdRule.BIRTH_DATE, IdRule.POSTAL_CODE, IdRule.COMMUNE_CODE})
+BIRTH_DATE_NAME = "date_naissance"  # direct_identifier_name's label for a date of birth
+
+
+def is_direct(finding: Finding) -> bool:
+    """Whether a finding names or reaches a person. A date of birth is a strong quasi-identifier
+    rather: reduced to the year, it may stay (its exactness is a linkability finding)."""
+    if finding.rule is IdRule.NAME and direct_identifier_name(finding.column) == BIRTH_DATE_NAME:
+        return False
+    return finding.rule in DIRECT_RULES
+
+
+class Criterion(StrEnum):
+    SINGLING_OUT = "singling_out"
+    LINKABILITY = "linkability"
+    INFERENCE = "inference"
+
+
+@dataclass(frozen=True)
+class TableScan:
+    table: str
+    columns: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    roles: dict[str, Role]  # proposed; the partner confirms or edits them
+
+    def with_role(self, role: Role) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if self.roles[c] is role)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The partner's decisions for one table."""
+
+    quasi: tuple[str, ...]
+    sensitive: tuple[str, ...] = ()
+    threshold: int = DEFAULT_THRESHOLD
+    rules: tuple[ColumnRule, ...] = ()
+
+    @property
+    def dropped(self) -> frozenset[str]:
+        return frozenset(r.column for r in self.rules if r.coarsening is Coarsening.DROP)
+
+
+@dataclass(frozen=True)
+class TableRisk:
+    scan: TableScan
+    choice: Choice
+    original: RiskMeasures
+    published: RiskMeasures | None  # after the rules; None when there are none
+    published_findings: tuple[Finding, ...]
+    links: tuple[Link, ...]  # in the published columns
+    published_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def final(self) -> RiskMeasures:
+        return self.published or self.original
+
+    @property
+    def direct_left(self) -> tuple[str, ...]:
+        """Columns still published that identify directly (by name or content)."""
+        found = {f.column for f in self.published_findings if is_direct(f)}
+        return tuple(c for c in self.published_columns if c in found)
+
+    def excluded(self, criterion: Criterion) -> bool:
+        """True when the measures exclude the criterion; else the partner must justify."""
+        match criterion:
+            case Criterion.SINGLING_OUT:
+                return not self.final.singles_out and not self.direct_left
+            case Criterion.LINKABILITY:
+                return not self.links and not self.direct_left
+            case Criterion.INFERENCE:
+                return bool(self.final.diversity) and not self.final.infers
+        raise AssertionError(criterion)
+
+
+def scan_table(table: Table) -> TableScan:
+    """Identifying content over the whole table, and the proposed role of each column."""
+    columns = tuple(table.columns)
+    findings = tuple(find_identifiers(table.frame, columns))
+    return TableScan(table.name, columns, findings, propose_roles(columns, findings))
+
+
+def propose_roles(columns: Sequence[str], findings: Sequence[Finding]) -> dict[str, Role]:
+    roles = {c: propose_role(c) for c in columns}
+    for column in columns:
+        if direct_identifier_name(column) == BIRTH_DATE_NAME:
+            roles[column] = Role.QUASI
+    for finding in findings:
+        if is_direct(finding):
+            roles[finding.column] = Role.DIRECT
+        elif finding.rule in QUASI_RULES and roles[finding.column] is not Role.DIRECT:
+            roles[finding.column] = Role.QUASI
+    return roles
+
+
+def default_choice(scan: TableScan) -> Choice:
+    """The proposed roles as a choice: direct identifiers dropped, measures on the others."""
+    drops = tuple(ColumnRule(c, Coarsening.DROP) for c in scan.with_role(Role.DIRECT))
+    return Choice(scan.with_role(Role.QUASI), scan.with_role(Role.SENSITIVE), rules=drops)
+
+
+def check_choice(scan: TableScan, choice: Choice) -> None:
+    """Raises HdhWizardError naming what is wrong with the partner's choice."""
+    check_columns(scan.columns, choice.quasi, choice.sensitive, scan.table)
+    check_rules(choice.rules, scan.columns)
+
+
+def assess(
+    table: Table, scan: TableScan, choice: Choice, progress: Progress | None = None
+) -> TableRisk:
+    """The measures before and after the rules, and what is left that links or identifies."""
+    check_choice(scan, choice)
+    original = measure_risk(table.frame, choice.quasi, choice.sensitive, choice.threshold, progress)
+    if not choice.rules:
+        facts = column_facts(table.frame)
+        links = find_links(facts, scan.findings)
+        return TableRisk(scan, choice, original, None, scan.findings, tuple(links), scan.columns)
+    frame = generalise(table.frame, choice.rules)
+    kept = tuple(c for c in scan.columns if c not in choice.dropped)
+    quasi = tuple(c for c in choice.quasi if c not in choice.dropped)
+    sensitive = tuple(c for c in choice.sensitive if c not in choice.dropped)
+    published = measure_risk(frame, quasi, sensitive, choice.threshold, progress)
+    if progress is not None:
+        progress.check()
+    findings = tuple(find_identifiers(frame, kept))
+    links = find_links(column_facts(frame), findings)
+    return TableRisk(scan, choice, original, published, findings, tuple(links), kept)
+
+
+# --- the partner's edits of a choice, as the screen offers them ------------------------------
+
+
+def role_in(choice: Choice, column: str) -> Role:
+    """The role a column has in a choice: a removed column is a direct identifier."""
+    if column in choice.quasi:
+        return Role.QUASI
+    if column in choice.sensitive:
+        return Role.SENSITIVE
+    if column in choice.dropped:
+        return Role.DIRECT
+    return Role.OTHER
+
+
+def rule_on(choice: Choice, column: str) -> ColumnRule | None:
+    return next((r for r in choice.rules if r.column == column), None)
+
+
+def with_role(choice: Choice, column: str, role: Role) -> Choice:
+    """A direct identifier is removed from the published copy; other roles keep the column."""
+    quasi = tuple(c for c in choice.quasi if c != column)
+    sensitive = tuple(c for c in choice.sensitive if c != column)
+    rules = tuple(r for r in choice.rules if r.column != column)
+    if role is Role.QUASI:
+        quasi += (column,)
+    elif role is Role.SENSITIVE:
+        sensitive += (column,)
+    elif role is Role.DIRECT:
+        rules += (ColumnRule(column, Coarsening.DROP),)
+    kept = rule_on(choice, column)
+    if role is not Role.DIRECT and kept is not None and kept.coarsening is not Coarsening.DROP:
+        rules += (kept,)
+    return Choice(quasi, sensitive, choice.threshold, rules)
+
+
+def with_rule(choice: Choice, column: str, rule: ColumnRule | None) -> Choice:
+    """Set or clear a column's generalisation; dropping it makes it a direct identifier."""
+    if rule is not None and rule.coarsening is Coarsening.DROP:
+        return with_role(choice, column, Role.DIRECT)
+    rules = tuple(r for r in choice.rules if r.column != column)
+    if rule is not None:
+        rules += (rule,)
+    return Choice(choice.quasi, choice.sensitive, choice.threshold, rules)
+
+
+def choice_to_state(choice: Choice) -> dict[str, object]:
+    return {
+        "quasi_identifiers": list(choice.quasi),
+        "sensitive": list(choice.sensitive),
+        "threshold": choice.threshold,
+        "rules": [r.to_state() for r in choice.rules],
+    }
+
+
+def choice_from_state(data: object, scan: TableScan) -> Choice | None:
+    """A saved choice, if it still fits the table (its columns may have changed since)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        quasi = tuple(str(c) for c in data.get("quasi_identifiers", []))
+        sensitive = tuple(str(c) for c in data.get("sensitive", []))
+        threshold = check_threshold(data.get("threshold", DEFAULT_THRESHOLD))
+        rules = tuple(rule_from_state(r) for r in data.get("rules", []) if isinstance(r, dict))
+        choice = Choice(quasi, sensitive, threshold, rules)
+        check_choice(scan, choice)
+    except (HdhWizardError, TypeError, ValueError):
+        return None
+    return choice

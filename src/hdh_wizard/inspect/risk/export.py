@@ -1,0 +1,53 @@
+"""The transformed copy of a table, written to `publish/` for the release (originals untouched).
+
+Written under a temporary name and renamed once complete and re-checked: the copy must be a
+conformant CSV holding exactly the records measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdh_wizard.inspect.byte_scan import sha256_of
+from hdh_wizard.inspect.convert import atomic_output, output_stem, verify_csv
+from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.risk.analysis import Choice
+from hdh_wizard.inspect.risk.generalise import generalise
+from hdh_wizard.inspect.risk.tables import Table
+
+SUFFIX = "_anonymise"
+
+
+@dataclass(frozen=True)
+class Exported:
+    source: str  # the table's name
+    output: Path
+    rows: int
+    size: int
+    sha256: str
+
+
+def export_name(table: str) -> str:
+    stem = output_stem(table.removeprefix("publish/").replace(" › ", "-"))
+    return f"{stem}{SUFFIX}.csv"
+
+
+def export_table(
+    table: Table, choice: Choice, publish: Path, records: int, progress: Progress | None = None
+) -> Exported:
+    """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled."""
+    publish.mkdir(parents=True, exist_ok=True)
+    target = publish / export_name(table.name)
+    if progress is not None:
+        progress.current = table.name
+        progress.check()
+    with atomic_output(target) as temporary:
+        generalise(table.frame, choice.rules).sink_csv(
+            temporary, separator=",", quote_char='"', line_terminator="\n"
+        )
+        if progress is not None:
+            progress.check()
+        rows = verify_csv(temporary, records, table.name)
+    size, sha256 = sha256_of(target)
+    return Exported(table.name, target, rows, size, sha256)

@@ -1,0 +1,115 @@
+"""The anonymity step over a whole release: find its tables and slides, scan, assess, write copies.
+
+Tables are reopened for each measure (a legacy-encoded CSV's UTF-8 copy lives only as long as
+one reading), so a `TableRef` says where a table comes from rather than holding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.byte_scan import sha256_of
+from hdh_wizard.inspect.convert import output_stem
+from hdh_wizard.inspect.inspection import InventoryEntry, inventory
+from hdh_wizard.inspect.kinds import FileKind, sniff_kind
+from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.risk.analysis import Choice, TableRisk, TableScan, assess, scan_table
+from hdh_wizard.inspect.risk.export import export_table
+from hdh_wizard.inspect.risk.report import Replacement
+from hdh_wizard.inspect.risk.slide_privacy import (
+    ImagePrivacyReport,
+    scan_image_privacy,
+    write_clean_copy,
+)
+from hdh_wizard.inspect.risk.tables import Table, is_table, open_tables
+
+CLEAN_SUFFIX = "_sans-etiquette"
+
+
+@dataclass(frozen=True)
+class TableRef:
+    path: Path
+    display: str  # the file's display path
+    name: str  # the table's name: the display path, with " › sheet" for a workbook sheet
+    size: int
+
+
+@dataclass(frozen=True)
+class Sources:
+    tables: tuple[InventoryEntry, ...]
+    slides: tuple[InventoryEntry, ...]
+
+
+def find_sources(paths: Sequence[Path], root: Path) -> Sources:
+    entries, _skipped = inventory(paths, root)
+    tables, slides = [], []
+    for entry in entries:
+        try:
+            kind = sniff_kind(entry.path)
+        except OSError:
+            continue
+        if kind in (FileKind.TIFF, FileKind.BIGTIFF):
+            slides.append(entry)
+        elif is_table(entry.path):
+            tables.append(entry)
+    return Sources(tuple(tables), tuple(slides))
+
+
+def scan_sources(
+    sources: Sources, progress: Progress | None = None
+) -> tuple[list[tuple[TableRef, TableScan]], list[ImagePrivacyReport]]:
+    """Every table scanned for identifying content, every slide for labels and tags."""
+    scans: list[tuple[TableRef, TableScan]] = []
+    for entry in sources.tables:
+        if progress is not None:
+            progress.current = entry.display
+            progress.check()
+        with open_tables(entry.path, entry.display) as tables:
+            for table in tables:
+                ref = TableRef(entry.path, entry.display, table.name, entry.size)
+                scans.append((ref, scan_table(table)))
+        if progress is not None:
+            progress.advance(entry.size)
+    images = []
+    for entry in sources.slides:
+        if progress is not None:
+            progress.current = entry.display
+            progress.check()
+        images.append(scan_image_privacy(entry.path, entry.display))
+    return scans, images
+
+
+def _table(ref: TableRef, tables: list[Table]) -> Table:
+    for table in tables:
+        if table.name == ref.name:
+            return table
+    raise HdhWizardError("risk.error.table_gone", table=ref.name)
+
+
+def assess_ref(
+    ref: TableRef, scan: TableScan, choice: Choice, progress: Progress | None = None
+) -> TableRisk:
+    with open_tables(ref.path, ref.display) as tables:
+        return assess(_table(ref, tables), scan, choice, progress)
+
+
+def export_ref(
+    ref: TableRef, choice: Choice, publish: Path, records: int, progress: Progress | None = None
+) -> Replacement:
+    with open_tables(ref.path, ref.display) as tables:
+        exported = export_table(_table(ref, tables), choice, publish, records, progress)
+    return Replacement(ref.name, exported.output, exported.size, exported.sha256, ref.size)
+
+
+def clean_slide(
+    entry: InventoryEntry, publish: Path, progress: Progress | None = None
+) -> Replacement:
+    publish.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(entry.display.removeprefix("publish/"))
+    target = publish / f"{stem}{CLEAN_SUFFIX}{entry.path.suffix.lower() or '.tif'}"
+    write_clean_copy(entry.path, target, entry.display, progress)
+    size, sha256 = sha256_of(target)
+    return Replacement(entry.display, target, size, sha256, entry.size)

@@ -1,0 +1,94 @@
+"""The anonymity step's rules: what must hold before committing, and what committing records.
+
+Kept apart from the screen so the CLI, the screen and the tests share them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hdh_wizard.core.checks import Check
+from hdh_wizard.inspect.risk.analysis import Criterion
+from hdh_wizard.inspect.risk.report import Attestation, RiskReport, table_to_json
+
+MIN_JUSTIFICATION = 40  # characters: a sentence, not "ok"
+
+
+def missing_attestation_fields(attestation: Attestation | None) -> list[str]:
+    if attestation is None:
+        return ["name", "role", "organization"]
+    fields = {"name": attestation.name, "role": attestation.role, "org": attestation.organization}
+    return [key if key != "org" else "organization" for key, v in fields.items() if not v.strip()]
+
+
+def step_checks(report: RiskReport | None) -> list[Check]:
+    if report is None:
+        return [Check("risk.check.analysed", False)]
+    checks = [Check("risk.check.analysed", bool(report.tables or report.images))]
+    for criterion in Criterion:
+        excluded = report.excluded(criterion)
+        text = report.justifications.get(criterion, "").strip()
+        checks.append(
+            Check(
+                f"risk.check.{criterion.value}",
+                excluded or len(text) >= MIN_JUSTIFICATION,
+                {"min": MIN_JUSTIFICATION},
+            )
+        )
+    missing = missing_attestation_fields(report.attestation)
+    checks.append(Check("risk.check.attestation", not missing))
+    return checks
+
+
+def step_outputs(report: RiskReport, project: Path, documents: list[Path]) -> dict[str, Any]:
+    """The measures, thresholds, decisions, attestation and the copies to publish instead."""
+    replacements = [
+        {
+            "source": r.source,
+            "path": _relative(r.output, project),
+            "size": r.size,
+            "sha256": r.sha256,
+            "source_size": r.source_size,
+        }
+        for r in report.replacements
+    ]
+    return {
+        "tables": [_table_state(table_to_json(t)) for t in report.tables],
+        "images": [
+            {
+                "path": image.path,
+                "findings": len(image.findings),
+                "removable_pages": list(image.removable_pages),
+            }
+            for image in report.images
+        ],
+        "criteria": {
+            c.value: {
+                "excluded": report.excluded(c),
+                "justification": report.justifications.get(c, "").strip(),
+            }
+            for c in Criterion
+        },
+        "attestation": report.attestation.to_state() if report.attestation else None,
+        "replacements": replacements,
+        "documents": [_relative(d, project) for d in documents],
+    }
+
+
+def _table_state(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON report of a table, without the per-column list and with findings as counts."""
+    data = dict(data)
+    data.pop("columns")
+    data["findings"] = [
+        {"column": f["column"], "rule": f["rule"], "matches": f["matches"]}
+        for f in data["findings"]
+    ]
+    return data
+
+
+def _relative(path: Path, project: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,159 @@
+"""The release's tables as polars lazy frames of text, for the risk measures.
+
+Values are compared as written (text): "075" and "75" are different answers an attacker could
+match on. CSV in a legacy encoding is read through a UTF-8 copy, as the inspection does.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.csv_dialect import sniff_dialect
+from hdh_wizard.inspect.csv_profile import scan
+from hdh_wizard.inspect.kinds import FileKind, sniff_kind
+from hdh_wizard.inspect.tables import TableReadError, read_sheets
+from hdh_wizard.inspect.transcode import transcode_to_utf8
+
+_CHUNK = 16 * 1024 * 1024
+_LF, _CR = 10, 13
+TABLE_KINDS = frozenset(
+    {FileKind.TEXT, FileKind.PARQUET, FileKind.XLSX, FileKind.XLS, FileKind.ODS}
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # the file's display path, with " › sheet" for a workbook sheet
+    frame: pl.LazyFrame  # every column as text
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.collect_schema().names()
+
+
+_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".psv"})
+
+
+def is_table(path: Path) -> bool:
+    """A workbook, Parquet, a .csv/.tsv file, or a .txt file shaped as a table (a README is not)."""
+    try:
+        kind = sniff_kind(path)
+        if kind is not FileKind.TEXT:
+            return kind in TABLE_KINDS
+        if path.suffix.lower() in _TABLE_SUFFIXES:
+            return True
+        if path.suffix.lower() != ".txt":
+            return False
+        sniffed = sniff_dialect(path)
+    except OSError:
+        return False
+    width = len(sniffed.header)
+    rows = sniffed.sample_rows
+    return width >= 2 and len(rows) >= 2 and all(len(row) == width for row in rows)
+
+
+@contextmanager
+def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
+    """The tables of one file (one per non-empty sheet of a workbook). Raises HdhWizardError."""
+    try:
+        kind = sniff_kind(path)
+        if kind is FileKind.TEXT:
+            with _csv_frame(path) as frame:
+                yield [Table(display, frame)]
+            return
+        if kind is FileKind.PARQUET:
+            frame = pl.scan_parquet(path)
+            frame.collect_schema()  # a damaged file fails here, with a clear message
+            yield [Table(display, _as_text(frame))]
+            return
+        if kind in (FileKind.XLSX, FileKind.XLS, FileKind.ODS):
+            sheets = read_sheets(path)
+            yield [
+                Table(f"{display} › {name}", _as_text(sheet.lazy()))
+                for name, sheet in sheets.items()
+                if sheet.height
+            ]
+            return
+    except (OSError, TableReadError, pl.exceptions.PolarsError) as error:
+        raise HdhWizardError("risk.error.unreadable", file=display, detail=str(error)) from error
+    raise HdhWizardError("risk.error.not_a_table", file=display, kind=kind.value)
+
+
+@contextmanager
+def _csv_frame(path: Path) -> Iterator[pl.LazyFrame]:
+    sniffed = sniff_dialect(path)
+    if sniffed.dialect.encoding == "utf-8":
+        frame = scan(path, sniffed, infer=False)
+        yield _without_blank_rows(frame) if has_blank_line(path) else frame
+        return
+    utf8 = replace(sniffed, dialect=replace(sniffed.dialect, encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
+        copy = Path(scratch) / "utf8.csv"
+        transcode_to_utf8(path, copy, sniffed.dialect.encoding)
+        frame = scan(copy, utf8, infer=False)
+        yield _without_blank_rows(frame) if has_blank_line(copy) else frame
+
+
+def _without_blank_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """polars reads a blank line as a row of nulls: it is not a record (conversion drops it too).
+
+    The filter reads every column, which defeats polars' projection of the few columns a measure
+    needs: it is only added to files that have a blank line."""
+    return frame.filter(~pl.all_horizontal(pl.all().is_null()))
+
+
+def has_blank_line(path: Path) -> bool:
+    """Whether some line is empty: a line ending right after another (LF LF, CR LF CR LF, CR CR).
+
+    Inside quotes too: then the filter is merely unneeded. Remembered per file version, since the
+    screen reopens a table for every measure."""
+    info = path.stat()
+    return _has_blank_line(path, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _has_blank_line(path: Path, _size: int, _mtime_ns: int) -> bool:
+    # Vectorised over the few bytes that can be line endings: a plain byte search for "\n\n"
+    # stops at every line and is several times slower.
+    context = np.zeros(2, dtype=np.uint8)  # the two bytes before the chunk
+    buffer = bytearray(_CHUNK)
+    with path.open("rb") as handle:
+        while size := handle.readinto(buffer):
+            chunk = np.frombuffer(buffer, dtype=np.uint8, count=size)
+            ends = np.flatnonzero(chunk <= _CR)  # a cheap first cut: control bytes only
+            before = _byte_before(chunk, context, ends, 1)
+            earlier = _byte_before(chunk, context, ends, 2)
+            code = chunk[ends]
+            after_ending = (earlier == _LF) | (earlier == _CR)
+            lf_blank = (code == _LF) & ((before == _LF) | ((before == _CR) & after_ending))
+            cr_blank = (code == _CR) & (before == _CR)
+            if np.any(lf_blank | cr_blank):
+                return True
+            context = np.concatenate((context, chunk[-2:]))[-2:]
+    return False
+
+
+def _byte_before(
+    chunk: NDArray[np.uint8], context: NDArray[np.uint8], positions: NDArray[np.intp], back: int
+) -> NDArray[np.uint8]:
+    """chunk[p - back] for each p, reaching into the previous chunk's last bytes."""
+    shifted = positions - back
+    inside = shifted >= 0
+    values = np.empty(positions.size, dtype=np.uint8)
+    values[inside] = chunk[shifted[inside]]
+    values[~inside] = context[shifted[~inside] + 2]
+    return values
+
+
+def _as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.select(pl.all().cast(pl.String))

@@ -1,0 +1,138 @@
+"""The words of the identification-risk analysis, shared by `hdh-wizard risk` and the screen."""
+
+from __future__ import annotations
+
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_count, format_decimal, format_percent
+from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk
+from hdh_wizard.inspect.risk.generalise import ColumnRule
+from hdh_wizard.inspect.risk.identifiers import Finding
+from hdh_wizard.inspect.risk.linkability import Link
+from hdh_wizard.inspect.risk.measures import RiskMeasures
+from hdh_wizard.inspect.risk.slide_privacy import ImageFinding
+
+CRITERION_STYLES = {True: "green", False: "red"}
+
+
+def finding_text(cat: Catalogue, finding: Finding) -> str:
+    return cat.t(
+        "risk.finding",
+        column=finding.column,
+        rule=cat.t(f"risk.rule.{finding.rule.value}"),
+        matches=format_count(finding.matches),
+        values=format_count(finding.values),
+        examples=", ".join(finding.examples) or "—",
+    )
+
+
+def image_finding_text(cat: Catalogue, finding: ImageFinding) -> str:
+    where = cat.t("risk.image_where", page=finding.page + 1) if finding.page is not None else ""
+    tag = f" {finding.tag}" if finding.tag else ""
+    return cat.t(
+        "risk.image_finding",
+        rule=cat.t(f"risk.image_rule.{finding.rule.value}"),
+        where=where + tag,
+        excerpt=finding.excerpt or "—",
+    )
+
+
+def rule_text(cat: Catalogue, rule: ColumnRule) -> str:
+    text = cat.t(f"risk.coarsening.{rule.coarsening.value}", count=rule.min_count)
+    return f"{rule.column} → {text}"
+
+
+def link_text(cat: Catalogue, link: Link) -> str:
+    share = format_percent(link.share, cat.lang)
+    return cat.t(f"risk.link.{link.reason.value}", column=link.column, share=share)
+
+
+def criterion_text(cat: Catalogue, criterion: Criterion, excluded: bool) -> str:
+    verdict = cat.t("risk.criterion.excluded" if excluded else "risk.criterion.not_excluded")
+    name = cat.t(f"risk.criterion.{criterion.value}")
+    return cat.t("risk.criterion.line", mark="✓" if excluded else "✗", name=name, verdict=verdict)
+
+
+def measure_rows(
+    cat: Catalogue, original: RiskMeasures, published: RiskMeasures | None
+) -> list[tuple[str, str, str]]:
+    """(label, before, after) lines of the side-by-side comparison; "after" empty without rules."""
+    rows: list[tuple[str, str, str]] = []
+    for key, value in _singling_out(cat, original).items():
+        after = _singling_out(cat, published)[key] if published is not None else ""
+        rows.append((cat.t(key, threshold=original.threshold), value, after))
+    after_diversity = {d.column: d for d in published.diversity} if published else {}
+    for d in original.diversity:
+        later = after_diversity.get(d.column)
+        rows.append(
+            (
+                cat.t("risk.measure.smallest_l", column=d.column),
+                str(d.smallest_l),
+                str(later.smallest_l) if later else ("—" if published else ""),
+            )
+        )
+        rows.append(
+            (
+                cat.t("risk.measure.records_l1", column=d.column),
+                _count_share(cat, d.records_l1, original.records),
+                _count_share(cat, later.records_l1, published.records)
+                if later and published
+                else ("—" if published else ""),
+            )
+        )
+    return rows
+
+
+def _singling_out(cat: Catalogue, m: RiskMeasures | None) -> dict[str, str]:
+    if m is None:
+        return {}
+    return {
+        "risk.measure.records": format_count(m.records),
+        "risk.measure.classes": format_count(m.classes),
+        "risk.measure.k": format_count(m.k),
+        "risk.measure.in_small": _count_share(cat, m.records_in_small, m.records),
+        "risk.measure.unique": _count_share(cat, m.unique_records, m.records),
+        "risk.measure.average_risk": format_decimal(m.average_risk, cat.lang),
+        "risk.measure.max_risk": format_decimal(m.max_risk, cat.lang),
+    }
+
+
+def _count_share(cat: Catalogue, count: int, total: int) -> str:
+    share = count / total if total else 0.0
+    return f"{format_count(count)} ({format_percent(share, cat.lang)})"
+
+
+def summary_lines(cat: Catalogue, risk: TableRisk) -> list[str]:
+    """The three criteria of one table, each with its figures, for the command's report."""
+    final = risk.final
+    lines = [
+        cat.t(
+            "risk.summary.singling_out",
+            k=format_count(final.k),
+            threshold=final.threshold,
+            small=_count_share(cat, final.records_in_small, final.records),
+            unique=_count_share(cat, final.unique_records, final.records),
+            average=format_decimal(final.average_risk, cat.lang),
+            maximum=format_decimal(final.max_risk, cat.lang),
+        )
+    ]
+    if risk.direct_left:
+        lines.append(cat.t("risk.summary.direct_left", columns=", ".join(risk.direct_left)))
+    if final.diversity:
+        lines.extend(
+            cat.t(
+                "risk.summary.inference",
+                column=d.column,
+                l=d.smallest_l,
+                deduced=_count_share(cat, d.records_l1, final.records),
+            )
+            for d in final.diversity
+        )
+    else:
+        lines.append(cat.t("risk.summary.no_sensitive"))
+    if risk.links:
+        lines.append(
+            cat.t("risk.summary.links", links="; ".join(link_text(cat, x) for x in risk.links))
+        )
+    else:
+        lines.append(cat.t("risk.summary.no_links"))
+    return lines

@@ -1,0 +1,650 @@
+"""Prerequisite I.1: anonymity — the three criteria measured, justified, and attested.
+
+The screen finds the release's tables and slides, scans them in a thread worker (identifying
+columns, proposed roles, labels and tags of slides), measures each table for the roles the
+partner confirms, and lets them try generalisations side by side with the original. The rules
+live in `inspect.risk`; this screen only gathers the choices and shows the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
+
+from hdh_wizard.core.checks import Check
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.volume import release_files
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.convert import PUBLISH_FOLDER
+from hdh_wizard.inspect.fingerprint import resolve_stored_path
+from hdh_wizard.inspect.progress import Cancelled, Progress
+from hdh_wizard.inspect.risk.analysis import (
+    Choice,
+    Criterion,
+    TableRisk,
+    TableScan,
+    choice_from_state,
+    choice_to_state,
+    default_choice,
+    role_in,
+    rule_on,
+    with_role,
+    with_rule,
+)
+from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
+from hdh_wizard.inspect.risk.identifiers import Role
+from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
+from hdh_wizard.inspect.risk.release import (
+    Sources,
+    TableRef,
+    assess_ref,
+    clean_slide,
+    export_ref,
+    find_sources,
+    scan_sources,
+)
+from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport
+from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
+from hdh_wizard.inspect.risk.step import step_checks, step_outputs
+from hdh_wizard.ui.risk_document import write_documents
+from hdh_wizard.ui.risk_presenters import (
+    CRITERION_STYLES,
+    criterion_text,
+    finding_text,
+    image_finding_text,
+    link_text,
+    measure_rows,
+    rule_text,
+)
+from hdh_wizard.ui.steps.base import StepScreen
+
+REPORT_FOLDER = "rapport"
+_ROLE_BUTTONS = (Role.QUASI, Role.SENSITIVE, Role.DIRECT, Role.OTHER)
+_NO_RULE = "none"
+
+
+class AnonymityStepScreen(StepScreen):
+    step_id = StepId.ANONYMITY
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources = Sources((), ())
+        self.refs: list[TableRef] = []
+        self.scans: dict[str, TableScan] = {}
+        self.choices: dict[str, Choice] = {}
+        self.risks: dict[str, TableRisk] = {}
+        self.images: list[ImagePrivacyReport] = []
+        self.replacements: dict[str, Replacement] = {}
+        self.saved: dict[str, Any] = {}
+        self.current: str | None = None
+        self.progress: Progress | None = None
+        self.working = False
+
+    # --- the form --------------------------------------------------------------------------------
+
+    def compose_form(self) -> ComposeResult:
+        yield Static(self.t("risk.screen.scanning"), id="risk-status")
+        with Horizontal(id="risk-work"):
+            yield Static(id="risk-current")
+            yield Button(self.t("risk.screen.cancel"), id="risk-cancel", variant="error")
+        yield Select[str]([], id="risk-table", prompt=self.t("risk.screen.table"), allow_blank=True)
+        yield Static(id="risk-findings", classes="risk-block")
+        yield Label(self.t("risk.screen.columns"), classes="field-label")
+        yield DataTable(id="risk-columns", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="risk-roles"):
+            for role in _ROLE_BUTTONS:
+                yield Button(
+                    self.t(f"risk.screen.set_role.{role.value}"),
+                    id=f"role-{role.value}",
+                    compact=True,
+                    classes="role-button",
+                )
+        with Horizontal(id="risk-rule-row"):
+            yield Select[str](self._rule_options(), id="risk-rule", allow_blank=False)
+            yield Input(placeholder=self.t("risk.screen.min_count"), id="risk-min-count")
+            yield Label(self.t("risk.screen.threshold"), classes="inline-label")
+            yield Input(str(DEFAULT_THRESHOLD), id="risk-threshold")
+        with Horizontal(id="risk-actions"):
+            yield Button(self.t("risk.screen.measure"), id="risk-measure", variant="primary")
+            yield Button(self.t("risk.screen.export"), id="risk-export", variant="warning")
+        yield DataTable(id="risk-measures", cursor_type="none", zebra_stripes=True)
+        for criterion in Criterion:
+            with Vertical(classes="risk-criterion"):
+                yield Static(id=f"criterion-{criterion.value}")
+                yield TextArea(id=f"justify-{criterion.value}", classes="risk-justification")
+        yield Static(id="risk-images", classes="risk-block")
+        yield Button(self.t("risk.screen.clean_images"), id="risk-clean-images")
+        yield Label(self.t("risk.screen.attestation"), classes="section-title")
+        yield Static(self.t("risk.screen.attestation_text"), id="risk-attestation-text")
+        for name in ("name", "role", "organization"):
+            yield Label(self.t(f"risk.screen.attest.{name}"), classes="field-label")
+            yield Input(id=f"attest-{name}")
+        yield Checkbox(self.t("risk.screen.attest.confirm"), id="attest-confirm")
+
+    def _rule_options(self) -> list[tuple[str, str]]:
+        options = [(self.t("risk.screen.no_rule"), _NO_RULE)]
+        for coarsening in Coarsening:
+            if coarsening is not Coarsening.DROP:
+                label = self.t(f"risk.coarsening.{coarsening.value}", count="N")
+                options.append((label, coarsening.value))
+        return options
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        columns = self.query_one("#risk-columns", DataTable)
+        for key in ("column", "role", "rule", "finding"):
+            columns.add_column(self.t(f"risk.screen.col.{key}"), key=key)
+        measures = self.query_one("#risk-measures", DataTable)
+        for key in ("measure", "before", "after"):
+            measures.add_column(self.t(f"risk.screen.col.{key}"), key=key)
+        if not self.query_one("#attest-name", Input).value:
+            self.query_one("#attest-name", Input).value = self.wizard.actor.name
+        self.call_after_refresh(columns.focus)  # the first thing to do: review the roles
+        self.set_interval(0.3, self._poll_progress)
+        self.start_scan()
+
+    def load_outputs(self, outputs: dict[str, Any]) -> None:
+        self.saved = outputs
+        criteria = outputs.get("criteria")
+        if isinstance(criteria, dict):
+            for criterion in Criterion:
+                entry = criteria.get(criterion.value)
+                if isinstance(entry, dict):
+                    text = str(entry.get("justification", ""))
+                    self.query_one(f"#justify-{criterion.value}", TextArea).text = text
+        attestation = outputs.get("attestation")
+        if isinstance(attestation, dict):
+            for name in ("name", "role", "organization"):
+                self.query_one(f"#attest-{name}", Input).value = str(attestation.get(name, ""))
+            self.query_one("#attest-confirm", Checkbox).value = bool(attestation.get("confirmed"))
+
+    # --- work in threads -------------------------------------------------------------------------
+
+    def start_scan(self) -> None:
+        folder = self.wizard.project.folder
+        paths = [resolve_stored_path(path, folder) for path, _ in release_files(self.release)]
+        self.sources = find_sources(paths, folder)
+        self.progress = Progress(total_bytes=sum(e.size for e in self.sources.tables))
+        self._set_working(True)
+        self._scan(self.sources, self.progress)
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _scan(self, sources: Sources, progress: Progress) -> None:
+        try:
+            scans, images = scan_sources(sources, progress)
+            choices = {ref.name: self._initial_choice(scan) for ref, scan in scans}
+            risks = {}
+            for ref, scan in scans:
+                progress.current = ref.name
+                risks[ref.name] = assess_ref(ref, scan, choices[ref.name], progress)
+        except Cancelled:
+            self.app.call_from_thread(self._stopped, None)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+            return
+        self.app.call_from_thread(self._scanned, scans, images, choices, risks)
+
+    def _initial_choice(self, scan: TableScan) -> Choice:
+        """The choice saved in a draft or the finished step, if it still fits; else the proposal."""
+        drafts = self.saved.get("choices")
+        candidates = [drafts.get(scan.table)] if isinstance(drafts, dict) else []
+        finished = self.saved.get("tables")
+        if isinstance(finished, list):
+            candidates += [
+                t for t in finished if isinstance(t, dict) and t.get("table") == scan.table
+            ]
+        for saved in candidates:
+            restored = choice_from_state(saved, scan)
+            if restored is not None:
+                return restored
+        return default_choice(scan)
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _measure(self, ref: TableRef, scan: TableScan, choice: Choice, progress: Progress) -> None:
+        try:
+            risk = assess_ref(ref, scan, choice, progress)
+        except Cancelled:
+            self.app.call_from_thread(self._stopped, None)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+            return
+        self.app.call_from_thread(self._measured, risk)
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _export(self, ref: TableRef, choice: Choice, records: int, progress: Progress) -> None:
+        publish = self.wizard.project.folder / PUBLISH_FOLDER
+        try:
+            written = export_ref(ref, choice, publish, records, progress)
+        except Cancelled:
+            self.app.call_from_thread(self._stopped, None)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+            return
+        self.app.call_from_thread(self._written, [written])
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _clean(self, progress: Progress) -> None:
+        publish = self.wizard.project.folder / PUBLISH_FOLDER
+        dirty = {i.path for i in self.images if i.findings}
+        written: list[Replacement] = []
+        try:
+            for entry in self.sources.slides:
+                if entry.display in dirty:
+                    written.append(clean_slide(entry, publish, progress))
+        except Cancelled:
+            for item in written:
+                item.output.unlink(missing_ok=True)
+            self.app.call_from_thread(self._stopped, None)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+            return
+        self.app.call_from_thread(self._written, written)
+
+    # --- results back on the UI thread -----------------------------------------------------------
+
+    def _scanned(
+        self,
+        scans: list[tuple[TableRef, TableScan]],
+        images: list[ImagePrivacyReport],
+        choices: dict[str, Choice],
+        risks: dict[str, TableRisk],
+    ) -> None:
+        self.refs = [ref for ref, _ in scans]
+        self.scans = {ref.name: scan for ref, scan in scans}
+        self.choices, self.risks, self.images = choices, risks, images
+        self._set_working(False)
+        select = self.query_one("#risk-table", Select)
+        select.set_options([(ref.name, ref.name) for ref in self.refs])
+        if self.refs:
+            self.current = self.refs[0].name
+            select.value = self.current
+        self._show_all()
+
+    def _measured(self, risk: TableRisk) -> None:
+        self.risks[risk.scan.table] = risk
+        self._set_working(False)
+        self._show_all()
+
+    def _written(self, written: list[Replacement]) -> None:
+        for item in written:
+            self.replacements[item.source] = item
+        self._set_working(False)
+        for item in written:
+            self.notify(self.t("risk.screen.written", path=_relative(item.output, self.folder)))
+        self._show_all()
+
+    def _stopped(self, error: HdhWizardError | None) -> None:
+        self._set_working(False)
+        if error is None:
+            self.notify(self.t("risk.screen.cancelled"), severity="warning")
+        else:
+            self.notify(error.message(self.cat), severity="error", timeout=10)
+        self._show_all()
+
+    @property
+    def folder(self) -> Path:
+        return self.wizard.project.folder
+
+    # --- display ---------------------------------------------------------------------------------
+
+    def _set_working(self, working: bool) -> None:
+        self.working = working
+        self.query_one("#risk-work").display = working
+        for button_id in ("risk-measure", "risk-export", "risk-clean-images"):
+            self.query_one(f"#{button_id}", Button).disabled = working
+
+    def _poll_progress(self) -> None:
+        if self.progress is not None and self.working:
+            self.query_one("#risk-current", Static).update(
+                self.t("risk.screen.working", item=self.progress.current or "…")
+            )
+
+    def _show_all(self) -> None:
+        self._show_status()
+        self._show_table()
+        self._show_measures()
+        self._show_criteria()
+        self._show_images()
+        self.refresh_checks()
+
+    def _show_status(self) -> None:
+        key = "risk.screen.found" if (self.refs or self.images) else "risk.screen.nothing"
+        self.query_one("#risk-status", Static).update(
+            self.t(key, tables=len(self.refs), images=len(self.images))
+        )
+
+    def _show_table(self) -> None:
+        table = self.query_one("#risk-columns", DataTable)
+        findings = self.query_one("#risk-findings", Static)
+        row = table.cursor_row
+        table.clear()
+        scan = self.scans.get(self.current or "")
+        if scan is None:
+            findings.update("")
+            return
+        choice = self.choices[scan.table]
+        by_column: dict[str, list[str]] = {}
+        for finding in scan.findings:
+            by_column.setdefault(finding.column, []).append(
+                self.t(f"risk.rule.{finding.rule.value}")
+            )
+        for column in scan.columns:
+            role = role_in(choice, column)
+            rule = rule_on(choice, column)
+            rule_label = rule_text(self.cat, rule).split(" → ", 1)[1] if rule else "—"
+            table.add_row(
+                column,
+                Text(self.t(f"risk.role.{role.value}"), style=_ROLE_STYLES[role]),
+                rule_label,
+                "; ".join(by_column.get(column, [])) or "—",
+                key=column,
+            )
+        if scan.columns:
+            table.move_cursor(row=min(row, len(scan.columns) - 1))
+        text = Text()
+        for finding in scan.findings:
+            text.append(f"• {finding_text(self.cat, finding)}\n")
+        findings.update(text or self.t("risk.screen.no_findings"))
+        self.query_one("#risk-threshold", Input).value = str(choice.threshold)
+
+    def _show_measures(self) -> None:
+        table = self.query_one("#risk-measures", DataTable)
+        table.clear()
+        risk = self.risks.get(self.current or "")
+        if risk is None:
+            return
+        for label, before, after in measure_rows(self.cat, risk.original, risk.published):
+            table.add_row(label, before, after or "—")
+
+    def _show_criteria(self) -> None:
+        report = self.report()
+        for criterion in Criterion:
+            text = Text()
+            text.append(self.t(f"risk.criterion.question.{criterion.value}") + "\n", style="bold")
+            if report is not None and report.tables:
+                excluded = report.excluded(criterion)
+                text.append(
+                    criterion_text(self.cat, criterion, excluded) + "\n",
+                    style=CRITERION_STYLES[excluded],
+                )
+                for line in self._criterion_facts(report, criterion):
+                    text.append(f"  {line}\n")
+                if not excluded:
+                    text.append(self.t(f"risk.criterion.advice.{criterion.value}") + "\n")
+                    text.append(self.t("risk.screen.justify"), style="italic")
+            self.query_one(f"#criterion-{criterion.value}", Static).update(text)
+
+    def _criterion_facts(self, report: RiskReport, criterion: Criterion) -> list[str]:
+        lines = []
+        for risk in report.tables:
+            final = risk.final
+            if criterion is Criterion.SINGLING_OUT:
+                lines.append(
+                    self.t(
+                        "risk.screen.fact.singling_out",
+                        table=risk.scan.table,
+                        k=final.k,
+                        small=final.records_in_small,
+                        threshold=final.threshold,
+                    )
+                )
+                if risk.direct_left:
+                    lines.append(
+                        self.t("risk.summary.direct_left", columns=", ".join(risk.direct_left))
+                    )
+            elif criterion is Criterion.LINKABILITY:
+                lines.extend(link_text(self.cat, link) for link in risk.links)
+            else:
+                if not final.diversity:
+                    lines.append(self.t("risk.summary.no_sensitive"))
+                lines.extend(
+                    self.t(
+                        "risk.screen.fact.inference",
+                        table=risk.scan.table,
+                        column=d.column,
+                        l=d.smallest_l,
+                        deduced=d.records_l1,
+                    )
+                    for d in final.diversity
+                )
+        return lines
+
+    def _show_images(self) -> None:
+        text = Text()
+        for image in self.images:
+            cleaned = image.path in self.replacements
+            text.append(image.path, style="bold")
+            if not image.findings:
+                text.append(" · " + self.t("risk.screen.image_clean") + "\n", style="green")
+                continue
+            if cleaned:
+                output = _relative(self.replacements[image.path].output, self.folder)
+                text.append(" · " + self.t("risk.screen.image_cleaned", path=output), style="green")
+            text.append("\n")
+            for finding in image.findings:
+                text.append(f"  • {image_finding_text(self.cat, finding)}\n")
+        self.query_one("#risk-images", Static).update(text or self.t("risk.screen.no_images"))
+        dirty = any(i.findings and i.path not in self.replacements for i in self.images)
+        self.query_one("#risk-clean-images", Button).display = dirty
+
+    # --- the partner's choices -------------------------------------------------------------------
+
+    def _selected_column(self) -> str | None:
+        scan = self.scans.get(self.current or "")
+        table = self.query_one("#risk-columns", DataTable)
+        if scan is None or not scan.columns:
+            return None
+        return scan.columns[min(table.cursor_row, len(scan.columns) - 1)]
+
+    def _update_choice(self, choice: Choice) -> None:
+        if self.current is None:
+            return
+        self.choices[self.current] = choice
+        self.risks.pop(self.current, None)  # measures are for the previous choice
+        self._show_all()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "risk-table" and isinstance(event.value, str):
+            self.current = event.value
+            self._show_all()
+        elif event.select.id == "risk-rule":
+            self._apply_rule()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id != "risk-columns" or self.current is None:
+            return
+        column = self._selected_column()
+        if column is None:
+            return
+        rule = rule_on(self.choices[self.current], column)
+        value = rule.coarsening.value if rule and rule.coarsening is not Coarsening.DROP else None
+        with self.prevent(Select.Changed):
+            self.query_one("#risk-rule", Select).value = value or _NO_RULE
+        count = str(rule.min_count) if rule and rule.coarsening.needs_count else ""
+        with self.prevent(Input.Changed):
+            self.query_one("#risk-min-count", Input).value = count
+
+    def _apply_rule(self) -> None:
+        column = self._selected_column()
+        if column is None or self.current is None:
+            return
+        value = self.query_one("#risk-rule", Select).value
+        rule: ColumnRule | None = None
+        if isinstance(value, str) and value != _NO_RULE:
+            coarsening = Coarsening(value)
+            count = 0
+            if coarsening.needs_count:
+                text = self.query_one("#risk-min-count", Input).value.strip() or "5"
+                count = int(text) if text.isdigit() else 0
+            rule = ColumnRule(column, coarsening, count)
+        current = rule_on(self.choices[self.current], column)
+        if current == rule:
+            return
+        self._update_choice(with_rule(self.choices[self.current], column, rule))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "risk-min-count":
+            self._apply_rule()
+        elif event.input.id == "risk-threshold" and self.current is not None:
+            try:
+                threshold = check_threshold(event.value)
+            except HdhWizardError:
+                self.refresh_checks()
+                return
+            choice = self.choices[self.current]
+            if choice.threshold != threshold:
+                self._update_choice(replace(choice, threshold=threshold))
+            return
+        super().on_input_changed(event)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button.startswith("role-"):
+            column = self._selected_column()
+            if column is not None and self.current is not None:
+                role = Role(button.removeprefix("role-"))
+                self._update_choice(with_role(self.choices[self.current], column, role))
+        elif button == "risk-measure":
+            self._start_measure()
+        elif button == "risk-export":
+            self._start_export()
+        elif button == "risk-clean-images":
+            self.progress = Progress()
+            self._set_working(True)
+            self._clean(self.progress)
+        elif button == "risk-cancel":
+            if self.progress is not None:
+                self.progress.cancel()
+        else:
+            super().on_button_pressed(event)
+
+    def _current_ref(self) -> TableRef | None:
+        return next((r for r in self.refs if r.name == self.current), None)
+
+    def _start_measure(self) -> None:
+        ref = self._current_ref()
+        if ref is None:
+            return
+        try:
+            threshold = check_threshold(self.query_one("#risk-threshold", Input).value)
+        except HdhWizardError as error:
+            self.notify(error.message(self.cat), severity="error")
+            return
+        choice = replace(self.choices[ref.name], threshold=threshold)
+        self.choices[ref.name] = choice
+        self.progress = Progress()
+        self._set_working(True)
+        self._measure(ref, self.scans[ref.name], choice, self.progress)
+
+    def _start_export(self) -> None:
+        ref = self._current_ref()
+        risk = self.risks.get(self.current or "")
+        if ref is None:
+            return
+        if risk is None:
+            self.notify(self.t("risk.screen.measure_first"), severity="warning")
+            return
+        self.progress = Progress()
+        self._set_working(True)
+        self._export(ref, risk.choice, risk.original.records, self.progress)
+
+    # --- the step --------------------------------------------------------------------------------
+
+    def _attestation(self) -> Attestation | None:
+        if not self.query_one("#attest-confirm", Checkbox).value:
+            return None
+        name, role, organization = (
+            self.query_one(f"#attest-{n}", Input).value.strip() for n in _ATTEST_FIELDS
+        )
+        return Attestation(name, role, organization, self.wizard.now().date())
+
+    def _justifications(self) -> dict[Criterion, str]:
+        return {c: self.query_one(f"#justify-{c.value}", TextArea).text for c in Criterion}
+
+    def report(self) -> RiskReport | None:
+        """The analysis as it stands, if every table has measures for its current choice."""
+        if self.working or any(ref.name not in self.risks for ref in self.refs):
+            return None
+        if not self.refs and not self.images:
+            return None
+        return RiskReport(
+            release=self.release.name,
+            generated_at=self.wizard.now(),
+            tables=tuple(self.risks[ref.name] for ref in self.refs),
+            images=tuple(self.images),
+            replacements=tuple(self.replacements.values()),
+            justifications=self._justifications(),
+            attestation=self._attestation(),
+        )
+
+    def read_outputs(self) -> dict[str, Any]:
+        """The finished step's outputs when measured, plus what a draft needs to come back."""
+        outputs = self._draft_outputs()
+        report = self.report()
+        if report is not None:
+            attestation = outputs.pop("attestation")
+            outputs.update(step_outputs(report, self.folder, []))
+            outputs["attestation"] = {**(outputs["attestation"] or {}), **attestation}
+        return outputs
+
+    def _draft_outputs(self) -> dict[str, Any]:
+        attestation: dict[str, Any] = {
+            n: self.query_one(f"#attest-{n}", Input).value for n in _ATTEST_FIELDS
+        }
+        attestation["confirmed"] = self.query_one("#attest-confirm", Checkbox).value
+        return {
+            "choices": {name: choice_to_state(c) for name, c in self.choices.items()},
+            "criteria": {
+                c.value: {"justification": text} for c, text in self._justifications().items()
+            },
+            "attestation": attestation,
+        }
+
+    def step_checks(self) -> list[Check]:
+        checks = step_checks(self.report())
+        fresh = all(ref.name in self.risks for ref in self.refs)
+        checks.insert(1, Check("risk.check.measured", fresh and not self.working))
+        return checks
+
+    def action_commit(self) -> None:
+        report = self.report()
+        if report is None or not all(c.ok for c in self.all_checks()):
+            super().action_commit()  # says what is missing
+            return
+        try:
+            documents = write_documents(report, self.folder / REPORT_FOLDER, self.cat)
+        except HdhWizardError as error:
+            self.notify(error.message(self.cat), severity="error", timeout=10)
+            return
+        outputs = {**self.read_outputs(), **step_outputs(report, self.folder, documents)}
+        outputs["attestation"] = {**(outputs["attestation"] or {}), "confirmed": True}
+        if self.wizard.apply(self.commit_change(outputs)):
+            self.notify(self.t("risk.screen.committed", folder=REPORT_FOLDER + "/"))
+            self.dismiss(None)
+
+
+_ATTEST_FIELDS = ("name", "role", "organization")
+_ROLE_STYLES = {
+    Role.DIRECT: "bold red",
+    Role.QUASI: "yellow",
+    Role.SENSITIVE: "magenta",
+    Role.OTHER: "dim",
+}
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)

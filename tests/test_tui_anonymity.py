@@ -1,0 +1,183 @@
+"""The anonymity step screen: roles proposed, what-if generalisation, justification, attestation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, Select, Static, TextArea
+
+from hdh_wizard import project as projects
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.inspect.risk.analysis import Criterion
+from hdh_wizard.inspect.risk.identifiers import Role
+from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.steps.anonymity import AnonymityStepScreen
+
+from .tui_helpers import make_app, make_demo_project
+
+SIZE = (140, 60)
+
+
+async def _open(app: HdhWizardApp, pilot: Pilot[None]) -> AnonymityStepScreen:
+    app.open_step(StepId.ANONYMITY)
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, AnonymityStepScreen)
+    await _until(pilot, lambda: bool(screen.risks) and not screen.working)
+    return screen
+
+
+async def _until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 60) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("timed out")
+
+
+def _text(screen: AnonymityStepScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def _select_column(screen: AnonymityStepScreen, column: str) -> None:
+    table = screen.query_one("#risk-columns", DataTable)
+    table.move_cursor(row=table.get_row_index(column))
+
+
+async def test_the_demo_table_is_scanned_roles_proposed_and_measured(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        assert [ref.name for ref in screen.refs] == ["donnees/cohorte_melanome.csv"]
+        scan = screen.scans["donnees/cohorte_melanome.csv"]
+        assert scan.roles["sexe"] is Role.QUASI
+        assert scan.roles["stade_pronostique"] is Role.SENSITIVE
+        assert len(screen.images) == 3
+        measures = screen.query_one("#risk-measures", DataTable)
+        assert measures.row_count > 5
+        risk = screen.risks["donnees/cohorte_melanome.csv"]
+        assert risk.original.records == 800
+        # The demo's lone patient from Lozère, with an exact date of diagnosis: singled out.
+        assert not risk.excluded(Criterion.SINGLING_OUT)
+        criterion = _text(screen, "#criterion-singling_out")
+        assert "Individualisation" in criterion and "non exclue" in criterion
+
+
+async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    original = (tmp_path / "donnees" / "cohorte_melanome.csv").read_bytes()
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        _select_column(screen, "date_diagnostic")
+        await pilot.pause()
+        screen.query_one("#risk-rule", Select).value = "year"
+        await pilot.pause()
+        _select_column(screen, "age_diagnostic")
+        await pilot.pause()
+        screen.query_one("#risk-rule", Select).value = "age_10"
+        await pilot.pause()
+        _select_column(screen, "departement")
+        await pilot.pause()
+        screen.query_one("#risk-min-count", Input).value = "20"
+        screen.query_one("#risk-rule", Select).value = "group_rare"
+        await pilot.pause()
+        name = "donnees/cohorte_melanome.csv"
+        assert name not in screen.risks  # the measures shown were for the previous choice
+        assert not next(c for c in screen.step_checks() if c.key == "risk.check.measured").ok
+        screen.query_one("#risk-measure").press()
+        await _until(pilot, lambda: name in screen.risks and not screen.working)
+        risk = screen.risks[name]
+        assert {(r.column, r.coarsening.value, r.min_count) for r in risk.choice.rules} >= {
+            ("date_diagnostic", "year", 0),
+            ("age_diagnostic", "age_10", 0),
+            ("departement", "group_rare", 20),
+        }
+        assert risk.published is not None
+        assert risk.published.classes < risk.original.classes
+        assert risk.published.records_in_small < risk.original.records_in_small
+        rows = screen.query_one("#risk-measures", DataTable)
+        assert str(rows.get_row_at(0)[2]) != "—"  # the "after" column is filled
+        screen.query_one("#risk-export").press()
+        copy = tmp_path / "publish" / "donnees_cohorte_melanome_anonymise.csv"
+        await _until(pilot, lambda: name in screen.replacements and not screen.working)
+        assert copy.exists()
+        assert (tmp_path / "donnees" / "cohorte_melanome.csv").read_bytes() == original
+        header = copy.read_text("utf-8").splitlines()[0]
+        assert "date_diagnostic" in header
+
+
+async def test_commit_needs_justifications_and_the_attestation_then_writes_the_report(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, AnonymityStepScreen)  # refused: nothing justified yet
+        for criterion in Criterion:
+            screen.query_one(f"#justify-{criterion.value}", TextArea).text = (
+                f"Justification du critère {criterion.value} : accès restreint, données "
+                "agrégées par le consortium, risque jugé négligeable avec des moyens raisonnables."
+            )
+        screen.query_one("#attest-role", Input).value = "Responsable des données"
+        screen.query_one("#attest-organization", Input).value = "Consortium VisioMel"
+        await pilot.pause()
+        failing = [c.key for c in screen.all_checks() if not c.ok]
+        assert failing == ["risk.check.attestation"]  # not confirmed yet
+        screen.query_one("#attest-confirm", Checkbox).value = True
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, AnonymityStepScreen)
+    release = projects.read_project(tmp_path)
+    record = release.record(StepId.ANONYMITY)
+    assert record.status is StepStatus.DONE
+    outputs = record.outputs
+    assert outputs["attestation"]["organization"] == "Consortium VisioMel"
+    assert outputs["attestation"]["name"] == "Alice Martin"
+    assert outputs["criteria"]["singling_out"]["excluded"] is False
+    assert "accès restreint" in outputs["criteria"]["singling_out"]["justification"]
+    table = outputs["tables"][0]
+    assert table["table"] == "donnees/cohorte_melanome.csv"
+    assert table["original"]["records"] == 800
+    assert sorted(outputs["documents"]) == [
+        "rapport/analyse-risque-reidentification.html",
+        "rapport/analyse-risque-reidentification.md",
+    ]
+    report = (tmp_path / "rapport" / "analyse-risque-reidentification.md").read_text("utf-8")
+    assert "Consortium VisioMel" in report
+
+
+async def test_a_draft_brings_back_roles_rules_and_justifications(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        _select_column(screen, "age_diagnostic")
+        await pilot.pause()
+        screen.query_one("#role-other").press()
+        await pilot.pause()
+        screen.query_one("#risk-rule", Select).value = "age_5"
+        await pilot.pause()
+        screen.query_one("#justify-inference", TextArea).text = "Stade : diffusé par catégories."
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        choice = screen.choices["donnees/cohorte_melanome.csv"]
+        assert "age_diagnostic" not in choice.quasi
+        assert [r.coarsening.value for r in choice.rules if r.column == "age_diagnostic"] == [
+            "age_5"
+        ]
+        text = screen.query_one("#justify-inference", TextArea).text
+        assert text == "Stade : diffusé par catégories."
