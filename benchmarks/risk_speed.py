@@ -67,7 +67,7 @@ row = duckdb.sql(
     f" sum(n) FILTER (WHERE n = 1)"
     f"{smallest} FROM (SELECT count(*) AS n{distinct}"
     f" FROM read_csv('{path}', all_varchar = true) GROUP BY {groups})"
-).fetchone()
+).fetchall()[0]
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "maxrss": peak_kib(), "anon": peak_anon_kib(),
                   "records": row[0], "classes": row[1], "k": row[2], "in_small": row[3] or 0,

@@ -130,7 +130,7 @@ def test_a_table_with_no_proposed_quasi_identifier_asks_for_them(
     _write(tmp_path / "mesures.csv", "x,y\n1,2\n3,4\n")
     code = main(["risk", "mesures.csv"])
     assert code == 2
-    assert "--qi" in capsys.readouterr().out
+    assert "--qi" in capsys.readouterr().err
 
 
 def test_a_file_with_one_row_and_an_empty_column_are_measured(
@@ -178,3 +178,17 @@ def test_help_shows_the_usage_once_in_french(capsys: pytest.CaptureFixture[str])
     assert out.count("paths [paths ...]") == 1
     assert out.startswith("usage : hdh-wizard risk")
     assert "--threshold" in out and "convention plus stricte" in out
+
+
+def test_a_damaged_slide_is_named_and_the_other_files_are_still_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "lames").mkdir()
+    (tmp_path / "lames" / "abimee.tif").write_bytes(b"II*\x00\xff\xff\xff\x7f" + b"\x00" * 32)
+    _write(tmp_path / "agrege.csv", _mixed_table())
+    code = main(["risk", "lames", "agrege.csv", "--qi", "age,sexe"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "abimee.tif" in captured.err
+    assert "Traceback" not in captured.err
+    assert "agrege.csv · 60 enregistrements" in captured.out

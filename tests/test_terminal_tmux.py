@@ -83,3 +83,38 @@ def test_installed_demo_runs_in_a_real_terminal(tmp_path: Path, tmux_session: st
     doc = json.loads(status.stdout)
     contract = next(s for s in doc["steps"] if s["id"] == "contract")
     assert contract["status"] == "in_progress"
+
+
+def test_installed_anonymity_step_measures_the_demo_in_a_real_terminal(
+    tmp_path: Path, tmux_session: str
+) -> None:
+    env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={tmp_path}"
+    _tmux(
+        "new-session",
+        "-d",
+        "-s",
+        tmux_session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        f"cd {tmp_path} && {env} {COMMAND} demo; sleep 30",
+    )
+    _wait_for(tmux_session, "Anonymat des données")
+    _tmux("send-keys", "-t", tmux_session, "Enter")  # the first step: anonymity
+    screen = _wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed roles
+    assert "date_diagnostic" in screen and "donnée sensible" in screen
+    _tmux("send-keys", "-t", tmux_session, "Escape")
+    time.sleep(0.3)
+    _tmux("send-keys", "-t", tmux_session, "q")
+    time.sleep(1)
+    risk = subprocess.run(
+        [str(COMMAND), "risk", "donnees", "--json"],
+        cwd=tmp_path / "hdh-wizard-demo",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert risk.returncode == 1, risk.stderr
+    document = json.loads(risk.stdout)
+    assert document["tables"][0]["original"]["records"] == 800

@@ -79,6 +79,9 @@ async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish
         await pilot.pause()
         screen.query_one("#risk-rule", Select).value = "year"
         await pilot.pause()
+        name = "donnees/cohorte_melanome.csv"
+        assert name not in screen.risks  # the measures shown were for the previous choice
+        assert not next(c for c in screen.step_checks() if c.key == "risk.check.measured").ok
         _select_column(screen, "age_diagnostic")
         await pilot.pause()
         screen.query_one("#risk-rule", Select).value = "age_10"
@@ -87,12 +90,11 @@ async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish
         await pilot.pause()
         screen.query_one("#risk-min-count", Input).value = "20"
         screen.query_one("#risk-rule", Select).value = "group_rare"
-        await pilot.pause()
-        name = "donnees/cohorte_melanome.csv"
-        assert name not in screen.risks  # the measures shown were for the previous choice
-        assert not next(c for c in screen.step_checks() if c.key == "risk.check.measured").ok
-        screen.query_one("#risk-measure").press()
-        await _until(pilot, lambda: name in screen.risks and not screen.working)
+        # A small table is measured again by itself once the edits pause.
+        await _until(
+            pilot,
+            lambda: name in screen.risks and len(screen.risks[name].choice.rules) == 3,
+        )
         risk = screen.risks[name]
         assert {(r.column, r.coarsening.value, r.min_count) for r in risk.choice.rules} >= {
             ("date_diagnostic", "year", 0),

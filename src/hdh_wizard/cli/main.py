@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
         return formatter.format_help()
 
     def format_help(self) -> str:
-        # argparse's own usage, in English, may wrap over several lines: drop it up to its blank line.
+        # argparse's own usage (English) may wrap over several lines: drop it up to its blank line.
         return self.format_usage() + "\n" + super().format_help().split("\n\n", 1)[1]
 
     def error(self, message: str) -> NoReturn:

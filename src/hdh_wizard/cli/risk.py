@@ -8,6 +8,7 @@ identifying content, 1 when something needs a measure or a justification, 2 on a
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,15 @@ from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_count
 from hdh_wizard.inspect.inspection import inventory
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
-from hdh_wizard.inspect.risk.analysis import Choice, Criterion, TableRisk, assess, scan_table
-from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule, check_rules
+from hdh_wizard.inspect.risk.analysis import (
+    Choice,
+    Criterion,
+    TableRisk,
+    assess,
+    check_choice,
+    scan_table,
+)
+from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
 from hdh_wizard.inspect.risk.report import RiskReport, table_to_json
@@ -71,40 +79,50 @@ def run_risk(
         limit = check_threshold(threshold) if threshold is not None else DEFAULT_THRESHOLD
         parsed_rules = tuple(parse_rule(r) for r in rules)
     except HdhWizardError as error:
-        print(f"hdh-wizard: {error.message(cat)}")
+        print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
         return USAGE_ERROR
     entries, _skipped = inventory(paths, Path.cwd())
     risks: list[TableRisk] = []
     images: list[ImagePrivacyReport] = []
-    usage_error = False
+    usage_error = unreadable = False
     for entry in entries:
-        if sniff_kind(entry.path) in (FileKind.TIFF, FileKind.BIGTIFF):
-            image = scan_image_privacy(entry.path, entry.display)
-            images.append(image)
-            if not as_json:
-                print(_image_text(cat, image), flush=True)
-            continue
-        if not is_table(entry.path):
-            continue
-        with open_tables(entry.path, entry.display) as tables:
-            for table in tables:
-                scan = scan_table(table)
-                choice = Choice(
-                    quasi=_chosen(parse_columns(quasi), scan.with_role(Role.QUASI)),
-                    sensitive=_chosen(parse_columns(sensitive), scan.with_role(Role.SENSITIVE)),
-                    threshold=limit,
-                    rules=parsed_rules,
-                )
-                try:
-                    check_rules(choice.rules, scan.columns)
-                    risk = assess(table, scan, choice)
-                except HdhWizardError as error:
-                    print(f"hdh-wizard: {error.message(cat)}")
-                    usage_error = True
-                    continue
-                risks.append(risk)
+        try:
+            kind = sniff_kind(entry.path)
+            if kind in (FileKind.TIFF, FileKind.BIGTIFF):
+                image = scan_image_privacy(entry.path, entry.display)
+                images.append(image)
                 if not as_json:
-                    print(table_text(cat, risk), flush=True)
+                    print(_image_text(cat, image), flush=True)
+            elif is_table(entry.path):
+                with open_tables(entry.path, entry.display) as tables:
+                    for table in tables:
+                        scan = scan_table(table)
+                        choice = Choice(
+                            quasi=_chosen(parse_columns(quasi), scan.with_role(Role.QUASI)),
+                            sensitive=_chosen(
+                                parse_columns(sensitive), scan.with_role(Role.SENSITIVE)
+                            ),
+                            threshold=limit,
+                            rules=parsed_rules,
+                        )
+                        try:
+                            check_choice(scan, choice)
+                        except HdhWizardError as error:
+                            print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+                            usage_error = True
+                            continue
+                        risk = assess(table, scan, choice)
+                        risks.append(risk)
+                        if not as_json:
+                            print(table_text(cat, risk), flush=True)
+        except HdhWizardError as error:
+            print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+            unreadable = True
+        except OSError as error:
+            detail = error.strerror or str(error)
+            message = cat.t("risk.error.unreadable", file=entry.display, detail=detail)
+            print(f"hdh-wizard: {message}", file=sys.stderr)
+            unreadable = True
     report = RiskReport(
         release=", ".join(str(p) for p in paths),
         generated_at=datetime.now(UTC),
@@ -120,7 +138,8 @@ def run_risk(
             print(cat.t("risk.report.written", path=str(written)))
     if usage_error:
         return USAGE_ERROR
-    return 0 if all(report.excluded(c) for c in Criterion) else 1
+    clean = all(report.excluded(c) for c in Criterion) and not unreadable
+    return 0 if clean else 1
 
 
 def _chosen(given: tuple[str, ...] | None, proposed: tuple[str, ...]) -> tuple[str, ...]:

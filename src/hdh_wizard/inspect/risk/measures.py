@@ -142,7 +142,9 @@ def measure_risk(
             progress.current = attribute or ""
         aggregates = [pl.len().alias("n")]
         if attribute is not None:
-            aggregates.append(pl.col(attribute).cast(pl.String).n_unique().alias("l"))
+            # Distinct hashes rather than distinct strings: 8 bytes per value kept per class.
+            value = pl.col(attribute).cast(pl.String).hash(_SEED)
+            aggregates.append(value.n_unique().alias("l"))
         classes = frame.group_by(key).agg(aggregates)
         stats = _class_stats(threshold) if summary is None else []
         if attribute is not None:

@@ -58,19 +58,29 @@ def find_sources(paths: Sequence[Path], root: Path) -> Sources:
     return Sources(tuple(tables), tuple(slides))
 
 
-def scan_sources(
-    sources: Sources, progress: Progress | None = None
-) -> tuple[list[tuple[TableRef, TableScan]], list[ImagePrivacyReport]]:
-    """Every table scanned for identifying content, every slide for labels and tags."""
+@dataclass(frozen=True)
+class Scanned:
+    tables: tuple[tuple[TableRef, TableScan], ...]
+    images: tuple[ImagePrivacyReport, ...]
+    failures: tuple[HdhWizardError, ...]  # files that could not be read, each with its message
+
+
+def scan_sources(sources: Sources, progress: Progress | None = None) -> Scanned:
+    """Every table scanned for identifying content, every slide for labels and tags; a file that
+    cannot be read is reported and the others are still scanned. Raises Cancelled."""
     scans: list[tuple[TableRef, TableScan]] = []
+    failures: list[HdhWizardError] = []
     for entry in sources.tables:
         if progress is not None:
             progress.current = entry.display
             progress.check()
-        with open_tables(entry.path, entry.display) as tables:
-            for table in tables:
-                ref = TableRef(entry.path, entry.display, table.name, entry.size)
-                scans.append((ref, scan_table(table)))
+        try:
+            with open_tables(entry.path, entry.display) as tables:
+                for table in tables:
+                    ref = TableRef(entry.path, entry.display, table.name, entry.size)
+                    scans.append((ref, scan_table(table)))
+        except HdhWizardError as error:
+            failures.append(error)
         if progress is not None:
             progress.advance(entry.size)
     images = []
@@ -78,8 +88,11 @@ def scan_sources(
         if progress is not None:
             progress.current = entry.display
             progress.check()
-        images.append(scan_image_privacy(entry.path, entry.display))
-    return scans, images
+        try:
+            images.append(scan_image_privacy(entry.path, entry.display))
+        except HdhWizardError as error:
+            failures.append(error)
+    return Scanned(tuple(scans), tuple(images), tuple(failures))
 
 
 def _table(ref: TableRef, tables: list[Table]) -> Table:

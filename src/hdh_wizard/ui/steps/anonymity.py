@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 
 from hdh_wizard.core.checks import Check
@@ -42,6 +43,7 @@ from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
 from hdh_wizard.inspect.risk.release import (
+    Scanned,
     Sources,
     TableRef,
     assess_ref,
@@ -66,6 +68,8 @@ from hdh_wizard.ui.risk_presenters import (
 from hdh_wizard.ui.steps.base import StepScreen
 
 REPORT_FOLDER = "rapport"
+LIVE_MEASURE_BYTES = 50_000_000  # tables up to this size are measured again at each edit
+LIVE_DELAY = 0.4  # seconds without an edit before measuring
 _ROLE_BUTTONS = (Role.QUASI, Role.SENSITIVE, Role.DIRECT, Role.OTHER)
 _NO_RULE = "none"
 
@@ -81,11 +85,13 @@ class AnonymityStepScreen(StepScreen):
         self.choices: dict[str, Choice] = {}
         self.risks: dict[str, TableRisk] = {}
         self.images: list[ImagePrivacyReport] = []
+        self.failures: list[str] = []  # files that could not be read
         self.replacements: dict[str, Replacement] = {}
         self.saved: dict[str, Any] = {}
         self.current: str | None = None
         self.progress: Progress | None = None
         self.working = False
+        self._live_timer: Timer | None = None
 
     # --- the form --------------------------------------------------------------------------------
 
@@ -178,19 +184,19 @@ class AnonymityStepScreen(StepScreen):
     @work(thread=True, exclusive=True, group="risk")
     def _scan(self, sources: Sources, progress: Progress) -> None:
         try:
-            scans, images = scan_sources(sources, progress)
-            choices = {ref.name: self._initial_choice(scan) for ref, scan in scans}
+            scanned = scan_sources(sources, progress)
+            choices = {ref.name: self._initial_choice(scan) for ref, scan in scanned.tables}
             risks = {}
-            for ref, scan in scans:
+            for ref, scan in scanned.tables:
                 progress.current = ref.name
-                risks[ref.name] = assess_ref(ref, scan, choices[ref.name], progress)
+                try:
+                    risks[ref.name] = assess_ref(ref, scan, choices[ref.name], progress)
+                except HdhWizardError as error:  # a saved choice that no longer measures
+                    self.app.call_from_thread(self._stopped, error)
         except Cancelled:
             self.app.call_from_thread(self._stopped, None)
             return
-        except HdhWizardError as error:
-            self.app.call_from_thread(self._stopped, error)
-            return
-        self.app.call_from_thread(self._scanned, scans, images, choices, risks)
+        self.app.call_from_thread(self._scanned, scanned, choices, risks)
 
     def _initial_choice(self, scan: TableScan) -> Choice:
         """The choice saved in a draft or the finished step, if it still fits; else the proposal."""
@@ -254,15 +260,12 @@ class AnonymityStepScreen(StepScreen):
     # --- results back on the UI thread -----------------------------------------------------------
 
     def _scanned(
-        self,
-        scans: list[tuple[TableRef, TableScan]],
-        images: list[ImagePrivacyReport],
-        choices: dict[str, Choice],
-        risks: dict[str, TableRisk],
+        self, scanned: Scanned, choices: dict[str, Choice], risks: dict[str, TableRisk]
     ) -> None:
-        self.refs = [ref for ref, _ in scans]
-        self.scans = {ref.name: scan for ref, scan in scans}
-        self.choices, self.risks, self.images = choices, risks, images
+        self.refs = [ref for ref, _ in scanned.tables]
+        self.scans = {ref.name: scan for ref, scan in scanned.tables}
+        self.choices, self.risks, self.images = choices, risks, list(scanned.images)
+        self.failures = [error.message(self.cat) for error in scanned.failures]
         self._set_working(False)
         select = self.query_one("#risk-table", Select)
         select.set_options([(ref.name, ref.name) for ref in self.refs])
@@ -272,8 +275,9 @@ class AnonymityStepScreen(StepScreen):
         self._show_all()
 
     def _measured(self, risk: TableRisk) -> None:
-        self.risks[risk.scan.table] = risk
         self._set_working(False)
+        if risk.choice == self.choices.get(risk.scan.table):  # not edited since
+            self.risks[risk.scan.table] = risk
         self._show_all()
 
     def _written(self, written: list[Replacement]) -> None:
@@ -320,9 +324,10 @@ class AnonymityStepScreen(StepScreen):
 
     def _show_status(self) -> None:
         key = "risk.screen.found" if (self.refs or self.images) else "risk.screen.nothing"
-        self.query_one("#risk-status", Static).update(
-            self.t(key, tables=len(self.refs), images=len(self.images))
-        )
+        text = Text(self.t(key, tables=len(self.refs), images=len(self.images)))
+        for failure in self.failures:
+            text.append(f"\n✗ {failure}", style="red")
+        self.query_one("#risk-status", Static).update(text)
 
     def _show_table(self) -> None:
         table = self.query_one("#risk-columns", DataTable)
@@ -453,6 +458,20 @@ class AnonymityStepScreen(StepScreen):
         self.choices[self.current] = choice
         self.risks.pop(self.current, None)  # measures are for the previous choice
         self._show_all()
+        ref = self._current_ref()
+        if ref is not None and ref.size <= LIVE_MEASURE_BYTES:
+            # Small tables are measured again as the partner edits (after a short pause, so a
+            # burst of edits costs one reading); big ones wait for the "Measure" button.
+            if self._live_timer is not None:
+                self._live_timer.stop()
+            self._live_timer = self.set_timer(LIVE_DELAY, self._live_measure)
+
+    def _live_measure(self) -> None:
+        if self.working:
+            self._live_timer = self.set_timer(LIVE_DELAY, self._live_measure)
+            return
+        self._live_timer = None
+        self._start_measure(quiet=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "risk-table" and isinstance(event.value, str):
@@ -532,14 +551,15 @@ class AnonymityStepScreen(StepScreen):
     def _current_ref(self) -> TableRef | None:
         return next((r for r in self.refs if r.name == self.current), None)
 
-    def _start_measure(self) -> None:
+    def _start_measure(self, quiet: bool = False) -> None:
         ref = self._current_ref()
-        if ref is None:
+        if ref is None or self.working:
             return
         try:
             threshold = check_threshold(self.query_one("#risk-threshold", Input).value)
         except HdhWizardError as error:
-            self.notify(error.message(self.cat), severity="error")
+            if not quiet:
+                self.notify(error.message(self.cat), severity="error")
             return
         choice = replace(self.choices[ref.name], threshold=threshold)
         self.choices[ref.name] = choice
