@@ -25,3 +25,11 @@ fi
 extra=""
 [ "$dev" = 1 ] && extra="[dev]"
 .venv/bin/python -m pip install -q -c constraints.txt -e ".${extra}"
+
+if [ "$dev" = 1 ]; then
+    # pycanon, the independent k-anonymity / l-diversity the tests check the measures against,
+    # pins its own numpy: it gets a virtual environment of its own, called by the tests.
+    [ -x .venv-pycanon/bin/python ] || python3 -m venv .venv-pycanon
+    .venv-pycanon/bin/python -m pip install -q --upgrade pip
+    .venv-pycanon/bin/python -m pip install -q "pycanon==${PYCANON_VERSION:-1.3.6}"
+fi
