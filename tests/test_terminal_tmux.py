@@ -102,8 +102,7 @@ def test_installed_anonymity_step_measures_the_demo_in_a_real_terminal(
     )
     _wait_for(tmux_session, "Anonymat des données")
     _tmux("send-keys", "-t", tmux_session, "Enter")  # the first step: anonymity
-    screen = _wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed roles
-    assert "date_diagnostic" in screen and "donnée sensible" in screen
+    _wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed the roles
     _tmux("send-keys", "-t", tmux_session, "Escape")
     time.sleep(0.3)
     _tmux("send-keys", "-t", tmux_session, "q")
