@@ -159,7 +159,7 @@ def test_the_report_is_written_in_markdown_and_html(
 
 def test_paths_with_no_table_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path / "LISEZMOI.md", "# Cohorte\n")
-    assert main(["risk", "LISEZMOI.md"]) == 0
+    assert main(["risk", "LISEZMOI.md"]) == 1  # nothing measured excludes nothing
     assert "Aucune table" in capsys.readouterr().out
 
 

@@ -119,6 +119,10 @@ def _command_from(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A Windows console or a file in cp1252: replace what it cannot show rather than crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     args_list = list(sys.argv[1:] if argv is None else argv)
     cat = load_catalogue(detect_lang(_lang_from(args_list)))
     command = _command_from(args_list)

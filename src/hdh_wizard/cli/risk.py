@@ -31,7 +31,7 @@ from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
 from hdh_wizard.inspect.risk.report import RiskReport, table_to_json
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport, scan_image_privacy
-from hdh_wizard.inspect.risk.tables import is_table, open_tables
+from hdh_wizard.inspect.risk.tables import TABLE_SUFFIXES, is_table, open_tables
 from hdh_wizard.ui.risk_document import write_documents
 from hdh_wizard.ui.risk_presenters import (
     criterion_text,
@@ -47,7 +47,8 @@ USAGE_ERROR = 2
 def parse_columns(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
-    return tuple(c.strip() for c in text.split(",") if c.strip())
+    names = (c.strip() for c in text.split(",") if c.strip())
+    return tuple(dict.fromkeys(names))  # a column named twice is one column
 
 
 def parse_rule(text: str) -> ColumnRule:
@@ -81,10 +82,14 @@ def run_risk(
     except HdhWizardError as error:
         print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
         return USAGE_ERROR
-    entries, _skipped = inventory(paths, Path.cwd())
+    entries, skipped = inventory(paths, Path.cwd())
+    errors: list[str] = []
+    for item in skipped:
+        reason = cat.t(f"inspect.skipped.{item.reason}")
+        errors.append(cat.t("inspect.report.skipped", path=item.display, reason=reason))
     risks: list[TableRisk] = []
     images: list[ImagePrivacyReport] = []
-    usage_error = unreadable = False
+    usage_error = False
     for entry in entries:
         try:
             kind = sniff_kind(entry.path)
@@ -115,30 +120,37 @@ def run_risk(
                         risks.append(risk)
                         if not as_json:
                             print(table_text(cat, risk), flush=True)
+            elif entry.path.suffix.lower() in TABLE_SUFFIXES:
+                # Named as a table but empty or binary: say so rather than leave it out.
+                errors.append(cat.t("risk.error.not_a_table", file=entry.display, kind=kind.value))
         except HdhWizardError as error:
-            print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
-            unreadable = True
+            errors.append(error.message(cat))
         except OSError as error:
-            detail = error.strerror or str(error)
-            message = cat.t("risk.error.unreadable", file=entry.display, detail=detail)
-            print(f"hdh-wizard: {message}", file=sys.stderr)
-            unreadable = True
+            detail = error.strerror or type(error).__name__
+            errors.append(cat.t("risk.error.unreadable", file=entry.display, detail=detail))
     report = RiskReport(
         release=", ".join(str(p) for p in paths),
         generated_at=datetime.now(UTC),
         tables=tuple(risks),
         images=tuple(images),
     )
+    for message in errors:  # files that could not be analysed are never silently left out
+        print(f"hdh-wizard: {message}", file=sys.stderr)
     if as_json:
-        print(json.dumps(_document(report), ensure_ascii=False, indent=2))
-    elif not risks and not images and not usage_error:
+        print(json.dumps(_document(report, errors), ensure_ascii=False, indent=2))
+    elif not risks and not images and not usage_error and not errors:
         print(cat.t("risk.report.nothing"))
     if report_dir is not None and (risks or images):
         for written in write_documents(report, report_dir, cat):
-            print(cat.t("risk.report.written", path=str(written)))
+            # On stderr with --json, so that standard output stays one JSON document.
+            print(
+                cat.t("risk.report.written", path=str(written)),
+                file=sys.stderr if as_json else sys.stdout,
+            )
     if usage_error:
         return USAGE_ERROR
-    clean = all(report.excluded(c) for c in Criterion) and not unreadable
+    assessed = bool(risks or images)
+    clean = assessed and all(report.excluded(c) for c in Criterion) and not errors
     return 0 if clean else 1
 
 
@@ -178,7 +190,7 @@ def _image_text(cat: Catalogue, image: ImagePrivacyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _document(report: RiskReport) -> dict[str, Any]:
+def _document(report: RiskReport, errors: list[str]) -> dict[str, Any]:
     return {
         "tables": [table_to_json(t) for t in report.tables],
         "images": [
@@ -198,7 +210,12 @@ def _document(report: RiskReport) -> dict[str, Any]:
             }
             for image in report.images
         ],
-        "criteria": {
-            c.value: "excluded" if report.excluded(c) else "not_excluded" for c in Criterion
-        },
+        "criteria": {c.value: _verdict(report, c) for c in Criterion},
+        "errors": errors,
     }
+
+
+def _verdict(report: RiskReport, criterion: Criterion) -> str:
+    if not report.tables and not report.images:
+        return "not_assessed"  # nothing measured excludes nothing
+    return "excluded" if report.excluded(criterion) else "not_excluded"

@@ -71,7 +71,13 @@ def inventory(
     def allowed(link: Path) -> bool:
         if follow_links:
             return True
-        target = link.resolve()
+        try:
+            target = link.resolve()
+        except (OSError, RuntimeError):  # a loop of links: nothing to read there
+            skipped.setdefault(
+                display_path(link, root), Skipped(display_path(link, root), "unreadable")
+            )
+            return False
         if resolved_root is not None and target.is_relative_to(resolved_root):
             return True
         skipped.setdefault(

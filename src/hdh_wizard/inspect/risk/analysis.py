@@ -147,7 +147,7 @@ def default_choice(scan: TableScan) -> Choice:
 def check_choice(scan: TableScan, choice: Choice) -> None:
     """Raises HdhWizardError naming what is wrong with the partner's choice."""
     check_columns(scan.columns, choice.quasi, choice.sensitive, scan.table)
-    check_rules(choice.rules, scan.columns)
+    check_rules(choice.rules, scan.columns, scan.table)
 
 
 def assess(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.byte_scan import sha256_of
 from hdh_wizard.inspect.convert import atomic_output, output_stem, verify_csv
 from hdh_wizard.inspect.progress import Progress
@@ -29,7 +30,12 @@ class Exported:
 
 
 def export_name(table: str) -> str:
-    stem = output_stem(table.removeprefix("publish/").replace(" › ", "-"))
+    """`donnees/cohorte.csv` → `donnees_cohorte_anonymise.csv`; a workbook's sheet
+    `suivi.xlsx › Patients` → `suivi-Patients_anonymise.csv`."""
+    file, _, sheet = table.removeprefix("publish/").partition(" › ")
+    stem = output_stem(file)
+    if sheet:
+        stem = f"{stem}-{output_stem(sheet + '.x')}"
     return f"{stem}{SUFFIX}.csv"
 
 
@@ -37,17 +43,23 @@ def export_table(
     table: Table, choice: Choice, publish: Path, records: int, progress: Progress | None = None
 ) -> Exported:
     """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled."""
-    publish.mkdir(parents=True, exist_ok=True)
     target = publish / export_name(table.name)
     if progress is not None:
         progress.current = table.name
         progress.check()
-    with atomic_output(target) as temporary:
-        generalise(table.frame, choice.rules).sink_csv(
-            temporary, separator=",", quote_char='"', line_terminator="\n"
-        )
-        if progress is not None:
-            progress.check()
-        rows = verify_csv(temporary, records, table.name)
-    size, sha256 = sha256_of(target)
+    try:
+        publish.mkdir(parents=True, exist_ok=True)
+        with atomic_output(target) as temporary:
+            generalise(table.frame, choice.rules).sink_csv(
+                temporary, separator=",", quote_char='"', line_terminator="\n"
+            )
+            if progress is not None:
+                progress.check()
+            rows = verify_csv(temporary, records, table.name)
+        size, sha256 = sha256_of(target)
+    except OSError as error:
+        detail = error.strerror or type(error).__name__
+        raise HdhWizardError(
+            "risk.error.export_write", folder=str(publish), detail=detail
+        ) from error
     return Exported(table.name, target, rows, size, sha256)

@@ -15,6 +15,7 @@ from enum import StrEnum
 import polars as pl
 
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.risk.tables import column
 
 OTHERS = "autres"  # the group that rare values join (French: the published data is French)
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y")
@@ -57,13 +58,13 @@ def rule_from_state(data: dict[str, object]) -> ColumnRule:
     return ColumnRule(str(data["column"]), coarsening, min_count)
 
 
-def check_rules(rules: Sequence[ColumnRule], available: Sequence[str]) -> None:
+def check_rules(rules: Sequence[ColumnRule], available: Sequence[str], table: str = "") -> None:
     seen: set[str] = set()
     for rule in rules:
         if rule.column not in available:
             raise HdhWizardError(
                 "risk.error.unknown_columns",
-                table="",
+                table=table,
                 columns=rule.column,
                 available=", ".join(available),
             )
@@ -88,11 +89,13 @@ def generalise(frame: pl.LazyFrame, rules: Sequence[ColumnRule]) -> pl.LazyFrame
         else:
             replaced[rule.column] = _expression(frame, rule).alias(rule.column)
     names = frame.collect_schema().names()
-    return frame.select([replaced.get(n, pl.col(n)) for n in names if n not in dropped])
+    return frame.select(
+        [replaced.get(n, pl.nth(i)) for i, n in enumerate(names) if n not in dropped]
+    )
 
 
 def _expression(frame: pl.LazyFrame, rule: ColumnRule) -> pl.Expr:
-    text = pl.col(rule.column).cast(pl.String)
+    text = column(frame, rule.column).cast(pl.String)
     match rule.coarsening:
         case Coarsening.AGE_5 | Coarsening.AGE_10:
             return _age_band(text, 5 if rule.coarsening is Coarsening.AGE_5 else 10)
@@ -124,7 +127,10 @@ def _age_band(text: pl.Expr, width: int) -> pl.Expr:
 
 def _date(text: pl.Expr) -> pl.Expr:
     head = text.str.strip_chars().str.slice(0, 10)  # a datetime's date part
-    return pl.coalesce([head.str.to_date(f, strict=False) for f in _DATE_FORMATS])
+    # Four-digit years only: polars would read "09/03/14" as the year 14.
+    full = head.str.contains(r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{4})$")
+    parsed = pl.coalesce([head.str.to_date(f, strict=False) for f in _DATE_FORMATS])
+    return pl.when(full).then(parsed)
 
 
 def _departement(text: pl.Expr) -> pl.Expr:
@@ -146,9 +152,9 @@ def _departement(text: pl.Expr) -> pl.Expr:
     )
 
 
-def _frequent_values(frame: pl.LazyFrame, column: str, min_count: int) -> pl.Series:
+def _frequent_values(frame: pl.LazyFrame, name: str, min_count: int) -> pl.Series:
     counts = (
-        frame.group_by(pl.col(column).cast(pl.String).alias("v"))
+        frame.group_by(column(frame, name).cast(pl.String).alias("v"))
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") >= min_count)
         .select("v")

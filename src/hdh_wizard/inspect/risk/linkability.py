@@ -50,12 +50,13 @@ class Link:
 
 def column_facts(frame: pl.LazyFrame, columns: Sequence[str] | None = None) -> list[ColumnFacts]:
     """One streaming pass: non-empty values, distinct values, day-precision dates per column."""
-    names = list(columns) if columns is not None else frame.collect_schema().names()
+    all_names = frame.collect_schema().names()
+    names = list(columns) if columns is not None else all_names
     if not names:
         return []
     exprs: list[pl.Expr] = []
     for i, name in enumerate(names):
-        text = pl.col(name).cast(pl.String)
+        text = pl.nth(all_names.index(name)).cast(pl.String)
         filled = text.is_not_null() & (text.str.strip_chars() != "")
         exprs += [
             filled.sum().alias(f"v{i}"),

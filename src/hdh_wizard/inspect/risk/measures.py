@@ -19,6 +19,7 @@ import polars as pl
 
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.progress import Progress
+from hdh_wizard.inspect.risk.tables import column
 
 DEFAULT_THRESHOLD = 5
 STRICT_THRESHOLD = 11  # the stricter convention of some health authorities
@@ -130,7 +131,8 @@ def measure_risk(
     `Cancelled` between passes (a pass itself cannot be interrupted).
     """
     if quasi:
-        key = pl.struct([pl.col(c).cast(pl.String) for c in quasi]).hash(_SEED).alias("__class")
+        key = pl.struct([column(frame, c).cast(pl.String) for c in quasi]).hash(_SEED)
+        key = key.alias("__class")
     else:  # every quasi-identifier dropped: all records form one class
         key = pl.lit(0, dtype=pl.UInt64).alias("__class")
     attributes: list[str | None] = [*sensitive] or [None]
@@ -143,7 +145,7 @@ def measure_risk(
         aggregates = [pl.len().alias("n")]
         if attribute is not None:
             # Distinct hashes rather than distinct strings: 8 bytes per value kept per class.
-            value = pl.col(attribute).cast(pl.String).hash(_SEED)
+            value = column(frame, attribute).cast(pl.String).hash(_SEED)
             aggregates.append(value.n_unique().alias("l"))
         classes = frame.group_by(key).agg(aggregates)
         stats = _class_stats(threshold) if summary is None else []

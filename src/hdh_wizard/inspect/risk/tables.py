@@ -6,6 +6,7 @@ match on. CSV in a legacy encoding is read through a UTF-8 copy, as the inspecti
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,13 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.csv_dialect import sniff_dialect
 from hdh_wizard.inspect.csv_profile import scan
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
+from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import TableReadError, read_sheets
 from hdh_wizard.inspect.transcode import transcode_to_utf8
 
 _CHUNK = 16 * 1024 * 1024
 _LF, _CR = 10, 13
+_QUOTED = re.compile(r"`([^`]*)`")
 TABLE_KINDS = frozenset(
     {FileKind.TEXT, FileKind.PARQUET, FileKind.XLSX, FileKind.XLS, FileKind.ODS}
 )
@@ -41,7 +44,7 @@ class Table:
         return self.frame.collect_schema().names()
 
 
-_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".psv"})
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".psv"})
 
 
 def is_table(path: Path) -> bool:
@@ -50,7 +53,7 @@ def is_table(path: Path) -> bool:
         kind = sniff_kind(path)
         if kind is not FileKind.TEXT:
             return kind in TABLE_KINDS
-        if path.suffix.lower() in _TABLE_SUFFIXES:
+        if path.suffix.lower() in TABLE_SUFFIXES:
             return True
         if path.suffix.lower() != ".txt":
             return False
@@ -85,7 +88,9 @@ def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
             ]
             return
     except (OSError, TableReadError, pl.exceptions.PolarsError) as error:
-        raise HdhWizardError("risk.error.unreadable", file=display, detail=str(error)) from error
+        raise HdhWizardError(
+            "risk.error.unreadable", file=display, detail=safe_detail(error)
+        ) from error
     raise HdhWizardError("risk.error.not_a_table", file=display, kind=kind.value)
 
 
@@ -153,6 +158,22 @@ def _byte_before(
     values[inside] = chunk[shifted[inside]]
     values[~inside] = context[shifted[~inside] + 2]
     return values
+
+
+def safe_detail(error: BaseException) -> str:
+    """The first line of a reading error, with any quoted excerpt of the file masked: polars
+    quotes the rows it could not parse, and those are patients' data."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    first = _QUOTED.sub(lambda m: "`" + mask(m.group(1)) + "`", first)
+    if "`" in first:  # an excerpt that goes on over the next lines: cut it
+        first = first[: first.index("`")] + "`…`"
+    return first[:200]
+
+
+def column(frame: pl.LazyFrame, name: str) -> pl.Expr:
+    """A column by its position: `pl.col` would read "^a.*$" as a pattern and "*" as every column,
+    and a partner's file may name its columns so."""
+    return pl.nth(frame.collect_schema().names().index(name))
 
 
 def _as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
