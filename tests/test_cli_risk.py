@@ -192,3 +192,14 @@ def test_a_damaged_slide_is_named_and_the_other_files_are_still_analysed(
     assert "abimee.tif" in captured.err
     assert "Traceback" not in captured.err
     assert "agrege.csv · 60 enregistrements" in captured.out
+
+
+def test_a_proposed_quasi_identifier_named_sensitive_moves_to_the_sensitive_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(tmp_path / "agrege.csv", _mixed_table())
+    code, document = _json(capsys, "agrege.csv", "--sensitive", "age")
+    table = document["tables"][0]
+    assert table["sensitive"] == ["age"]
+    assert "age" not in table["quasi_identifiers"]
+    assert code in (0, 1)

@@ -102,10 +102,14 @@ def run_risk(
                 with open_tables(entry.path, entry.display) as tables:
                     for table in tables:
                         scan = scan_table(table)
+                        given_quasi, given_sensitive = (
+                            parse_columns(quasi),
+                            parse_columns(sensitive),
+                        )
                         choice = Choice(
-                            quasi=_chosen(parse_columns(quasi), scan.with_role(Role.QUASI)),
+                            quasi=_chosen(given_quasi, scan.with_role(Role.QUASI), given_sensitive),
                             sensitive=_chosen(
-                                parse_columns(sensitive), scan.with_role(Role.SENSITIVE)
+                                given_sensitive, scan.with_role(Role.SENSITIVE), given_quasi
                             ),
                             threshold=limit,
                             rules=parsed_rules,
@@ -154,8 +158,13 @@ def run_risk(
     return 0 if clean else 1
 
 
-def _chosen(given: tuple[str, ...] | None, proposed: tuple[str, ...]) -> tuple[str, ...]:
-    return given if given is not None else proposed
+def _chosen(
+    given: tuple[str, ...] | None, proposed: tuple[str, ...], other: tuple[str, ...] | None
+) -> tuple[str, ...]:
+    """The columns given, else the proposed ones less those the user put in the other list."""
+    if given is not None:
+        return given
+    return tuple(c for c in proposed if c not in (other or ()))
 
 
 def table_text(cat: Catalogue, risk: TableRisk) -> str:
