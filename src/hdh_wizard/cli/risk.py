@@ -7,6 +7,9 @@ identifying content, 1 when something needs a measure or a justification, 2 on a
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from hdh_wizard.inspect.risk.analysis import (
     TableRisk,
     assess,
     check_choice,
+    resolve_names,
     scan_table,
 )
 from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
@@ -47,7 +51,13 @@ USAGE_ERROR = 2
 def parse_columns(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
-    names = (c.strip() for c in text.split(",") if c.strip())
+    # csv rules: a name holding a comma is given in quotes, "age, en années".
+    fields = text.split(",")
+    if '"' in text:
+        reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+        with contextlib.suppress(csv.Error):  # a quote left open: split as if there were none
+            fields = [field for row in reader for field in row]
+    names = (c.strip() for c in fields if c.strip())
     return tuple(dict.fromkeys(names))  # a column named twice is one column
 
 
@@ -102,10 +112,8 @@ def run_risk(
                 with open_tables(entry.path, entry.display) as tables:
                     for table in tables:
                         scan = scan_table(table)
-                        given_quasi, given_sensitive = (
-                            parse_columns(quasi),
-                            parse_columns(sensitive),
-                        )
+                        given_quasi = _resolved(parse_columns(quasi), scan.columns)
+                        given_sensitive = _resolved(parse_columns(sensitive), scan.columns)
                         choice = Choice(
                             quasi=_chosen(given_quasi, scan.with_role(Role.QUASI), given_sensitive),
                             sensitive=_chosen(
@@ -156,6 +164,10 @@ def run_risk(
     assessed = bool(risks or images)
     clean = assessed and all(report.excluded(c) for c in Criterion) and not errors
     return 0 if clean else 1
+
+
+def _resolved(given: tuple[str, ...] | None, columns: tuple[str, ...]) -> tuple[str, ...] | None:
+    return None if given is None else resolve_names(given, columns)
 
 
 def _chosen(

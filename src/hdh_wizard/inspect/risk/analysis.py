@@ -144,10 +144,24 @@ def default_choice(scan: TableScan) -> Choice:
     return Choice(scan.with_role(Role.QUASI), scan.with_role(Role.SENSITIVE), rules=drops)
 
 
+def resolve_names(given: Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
+    """Names as the partner typed them, matched to the file's: " age " in a header is "age"."""
+    resolved = []
+    for name in given:
+        if name not in columns:
+            matches = [c for c in columns if c.strip() == name.strip()]
+            if len(matches) == 1:
+                name = matches[0]
+        resolved.append(name)
+    return tuple(resolved)
+
+
 def check_choice(scan: TableScan, choice: Choice) -> None:
     """Raises HdhWizardError naming what is wrong with the partner's choice."""
     check_columns(scan.columns, choice.quasi, choice.sensitive, scan.table)
     check_rules(choice.rules, scan.columns, scan.table)
+    if scan.columns and choice.dropped >= set(scan.columns):
+        raise HdhWizardError("risk.error.nothing_left", table=scan.table)
 
 
 def assess(

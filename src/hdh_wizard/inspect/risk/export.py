@@ -43,6 +43,8 @@ def export_table(
     table: Table, choice: Choice, publish: Path, records: int, progress: Progress | None = None
 ) -> Exported:
     """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled."""
+    if set(table.columns) <= choice.dropped:
+        raise HdhWizardError("risk.error.nothing_left", table=table.name)
     target = publish / export_name(table.name)
     if progress is not None:
         progress.current = table.name

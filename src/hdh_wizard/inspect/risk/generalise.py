@@ -18,7 +18,7 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.risk.tables import column
 
 OTHERS = "autres"  # the group that rare values join (French: the published data is French)
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d")
 
 
 class Coarsening(StrEnum):
@@ -128,7 +128,9 @@ def _age_band(text: pl.Expr, width: int) -> pl.Expr:
 def _date(text: pl.Expr) -> pl.Expr:
     head = text.str.strip_chars().str.slice(0, 10)  # a datetime's date part
     # Four-digit years only: polars would read "09/03/14" as the year 14.
-    full = head.str.contains(r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{4})$")
+    full = head.str.contains(
+        r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|(19|20)\d{6})$"
+    )
     parsed = pl.coalesce([head.str.to_date(f, strict=False) for f in _DATE_FORMATS])
     return pl.when(full).then(parsed)
 

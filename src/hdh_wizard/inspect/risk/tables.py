@@ -19,7 +19,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.inspect.csv_dialect import sniff_dialect
+from hdh_wizard.inspect.csv_dialect import Sniffed, sniff_dialect
 from hdh_wizard.inspect.csv_profile import scan
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.risk.masking import mask
@@ -29,6 +29,8 @@ from hdh_wizard.inspect.transcode import transcode_to_utf8
 _CHUNK = 16 * 1024 * 1024
 _LF, _CR = 10, 13
 _QUOTED = re.compile(r"`([^`]*)`")
+# A header field that is a value, not a name: an email, a phone number, a long run of digits.
+_DATA_LIKE = re.compile(r"@|\d[\d .-]{7,}\d")
 TABLE_KINDS = frozenset(
     {FileKind.TEXT, FileKind.PARQUET, FileKind.XLSX, FileKind.XLS, FileKind.ODS}
 )
@@ -71,7 +73,7 @@ def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
     try:
         kind = sniff_kind(path)
         if kind is FileKind.TEXT:
-            with _csv_frame(path) as frame:
+            with _csv_frame(path, display) as frame:
                 yield [Table(display, frame)]
             return
         if kind is FileKind.PARQUET:
@@ -95,8 +97,9 @@ def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
 
 
 @contextmanager
-def _csv_frame(path: Path) -> Iterator[pl.LazyFrame]:
+def _csv_frame(path: Path, display: str) -> Iterator[pl.LazyFrame]:
     sniffed = sniff_dialect(path)
+    check_header(sniffed, display)
     if sniffed.dialect.encoding == "utf-8":
         frame = scan(path, sniffed, infer=False)
         yield _without_blank_rows(frame) if has_blank_line(path) else frame
@@ -107,6 +110,21 @@ def _csv_frame(path: Path) -> Iterator[pl.LazyFrame]:
         transcode_to_utf8(path, copy, sniffed.dialect.encoding)
         frame = scan(copy, utf8, infer=False)
         yield _without_blank_rows(frame) if has_blank_line(copy) else frame
+
+
+def check_header(sniffed: Sniffed, display: str) -> None:
+    """The measures name columns: a file needs a header of distinct names, and a first record
+    taken for a header would put a patient's data in every message that lists the columns."""
+    names = [name.strip() for name in sniffed.header]
+    if not any(names):
+        raise HdhWizardError("risk.error.empty_table", file=display)
+    if not sniffed.dialect.header or "" in names or any(_DATA_LIKE.search(n) for n in names):
+        raise HdhWizardError("risk.error.no_header", file=display)
+    doubles = sorted({n for n in names if names.count(n) > 1})
+    if doubles:
+        raise HdhWizardError(
+            "risk.error.duplicate_columns", file=display, columns=", ".join(doubles)
+        )
 
 
 def _without_blank_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -177,4 +195,16 @@ def column(frame: pl.LazyFrame, name: str) -> pl.Expr:
 
 
 def _as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
-    return frame.select(pl.all().cast(pl.String))
+    """Every column as text; a list becomes its items joined by "|", a structure its JSON."""
+    columns = []
+    for i, dtype in enumerate(frame.collect_schema().dtypes()):
+        value = pl.nth(i)
+        if isinstance(dtype, pl.List | pl.Array):
+            if isinstance(dtype, pl.Array):
+                value = value.arr.to_list()
+            columns.append(value.list.eval(pl.element().cast(pl.String)).list.join("|"))
+        elif isinstance(dtype, pl.Struct):
+            columns.append(value.struct.json_encode())
+        else:
+            columns.append(value.cast(pl.String))
+    return frame.select(columns)
