@@ -160,3 +160,20 @@ def test_measures_after_grouping_rare_diagnoses(tmp_path: Path) -> None:
     grouped = generalise(frame, [ColumnRule("diag", Coarsening.GROUP_RARE, 2)])
     m = measure_risk(grouped, ["sexe", "diag"])
     assert (m.classes, m.k) == (2, 3)
+
+
+def test_two_tables_whose_names_flatten_alike_get_two_copies(tmp_path: Path) -> None:
+    first, second = _write_ages(tmp_path / "a b.csv"), _write_ages(tmp_path / "a_b.csv")
+    publish = tmp_path / "publish"
+    with open_tables(first, "a b.csv") as (table,):
+        one = export_table(table, Choice(("age",)), publish, records=3)
+    with open_tables(second, "a_b.csv") as (table,):
+        two = export_table(table, Choice(("age",)), publish, records=3, taken={one.output})
+    assert one.output.name == "a_b_anonymise.csv"
+    assert two.output.name == "a_b_anonymise-2.csv"
+    assert one.output.exists() and two.output.exists()
+
+
+def _write_ages(path: Path) -> Path:
+    path.write_text("age\n30\n31\n32\n", encoding="utf-8")
+    return path

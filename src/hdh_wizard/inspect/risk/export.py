@@ -6,6 +6,7 @@ conformant CSV holding exactly the records measured.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,13 +40,29 @@ def export_name(table: str) -> str:
     return f"{stem}{SUFFIX}.csv"
 
 
+def _free_name(target: Path, taken: Collection[Path]) -> Path:
+    candidate, number = target, 1
+    while candidate in taken:
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    return candidate
+
+
 def export_table(
-    table: Table, choice: Choice, publish: Path, records: int, progress: Progress | None = None
+    table: Table,
+    choice: Choice,
+    publish: Path,
+    records: int,
+    progress: Progress | None = None,
+    taken: Collection[Path] = (),
 ) -> Exported:
-    """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled."""
+    """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled.
+
+    `taken` are the copies of the release's other tables: two names that flatten alike
+    ("a b.csv", "a_b.csv") get "-2", "-3"… rather than one copy replacing the other."""
     if set(table.columns) <= choice.dropped:
         raise HdhWizardError("risk.error.nothing_left", table=table.name)
-    target = publish / export_name(table.name)
+    target = _free_name(publish / export_name(table.name), taken)
     if progress is not None:
         progress.current = table.name
         progress.check()

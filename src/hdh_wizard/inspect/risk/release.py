@@ -6,7 +6,7 @@ one reading), so a `TableRef` says where a table comes from rather than holding 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,10 +110,17 @@ def assess_ref(
 
 
 def export_ref(
-    ref: TableRef, choice: Choice, publish: Path, records: int, progress: Progress | None = None
+    ref: TableRef,
+    choice: Choice,
+    publish: Path,
+    records: int,
+    progress: Progress | None = None,
+    taken: Collection[Path] = (),
 ) -> Replacement:
+    """The table's generalised copy; `taken`: the other tables' copies, never overwritten."""
     with open_tables(ref.path, ref.display) as tables:
-        exported = export_table(_table(ref, tables), choice, publish, records, progress)
+        table = _table(ref, tables)
+        exported = export_table(table, choice, publish, records, progress, taken)
     return Replacement(ref.name, exported.output, exported.size, exported.sha256, ref.size)
 
 

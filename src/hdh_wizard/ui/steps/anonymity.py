@@ -229,7 +229,8 @@ class AnonymityStepScreen(StepScreen):
     def _export(self, ref: TableRef, choice: Choice, records: int, progress: Progress) -> None:
         publish = self.wizard.project.folder / PUBLISH_FOLDER
         try:
-            written = export_ref(ref, choice, publish, records, progress)
+            taken = {r.output for s, r in self.replacements.items() if s != ref.name}
+            written = export_ref(ref, choice, publish, records, progress, taken)
         except Cancelled:
             self.app.call_from_thread(self._stopped, None)
             return
