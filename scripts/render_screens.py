@@ -98,10 +98,12 @@ async def _inspected(pilot: Pilot[None]) -> None:
     """Open the interoperability step and wait for its inspection worker to report."""
     await _open(StepId.INTEROPERABILITY)(pilot)
     for _ in range(300):
-        if getattr(pilot.app.screen, "reports", None):
+        screen = pilot.app.screen
+        tables = screen.query("#inventory")
+        if getattr(screen, "reports", None) and tables and tables.first().row_count:
             break
         await pilot.pause(0.1)
-    await pilot.pause()
+    await pilot.pause(0.2)
 
 
 async def _anonymity_measured(pilot: Pilot[None]) -> None:
@@ -109,10 +111,12 @@ async def _anonymity_measured(pilot: Pilot[None]) -> None:
     await _open(StepId.ANONYMITY)(pilot)
     for _ in range(600):
         screen = pilot.app.screen
-        if getattr(screen, "risks", None) and not getattr(screen, "working", True):
+        measures = screen.query("#risk-measures")
+        done = getattr(screen, "risks", None) and not getattr(screen, "working", True)
+        if done and measures and measures.first().row_count:
             break
         await pilot.pause(0.1)
-    await pilot.pause()
+    await pilot.pause(0.2)
 
 
 def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:

@@ -210,3 +210,30 @@ def test_a_date_of_birth_is_a_quasi_identifier_that_may_stay_once_reduced_to_the
     assert not any(link.column == "date_naissance" for link in risk.links)
     exact = assess(table, scan, Choice(("sexe",), rules=rules[:1]))
     assert ("date_naissance", LinkReason.EXACT_DATE) in {(x.column, x.reason) for x in exact.links}
+
+
+def test_the_copies_of_a_workbooks_sheets_replace_the_workbook_once() -> None:
+    release = workflow.new_release(
+        "r",
+        PARTNER,
+        NOW,
+        files=[DataFile("suivi.xlsx", 1000, 0, "f"), DataFile("data", 5000, 0, "g")],
+    )
+    replacements = [
+        {
+            "source": f"{source} › {sheet}",
+            "path": f"publish/{sheet}.csv",
+            "size": 10,
+            "sha256": "x",
+            "source_size": size,
+        }
+        for source, size in (("suivi.xlsx", 1000), ("data/autre.xlsx", 2000))
+        for sheet in ("A", "B")
+    ]
+    release = workflow.commit_step(
+        release, StepId.ANONYMITY, {"replacements": replacements}, PARTNER, NOW
+    )
+    files = dict(published_files(release))
+    assert "suivi.xlsx" not in files
+    assert files["data"] == 3000  # the workbook's size taken off once, not once per sheet
+    assert sum(1 for path in files if path.startswith("publish/")) == 2  # A and B, twice named

@@ -177,3 +177,11 @@ def test_two_tables_whose_names_flatten_alike_get_two_copies(tmp_path: Path) -> 
 def _write_ages(path: Path) -> Path:
     path.write_text("age\n30\n31\n32\n", encoding="utf-8")
     return path
+
+
+def test_unpadded_dates_with_a_time_and_postal_codes_read_as_numbers_are_reduced() -> None:
+    assert column_after(["5/3/2020 10:30", "2020-03-05T10:30:00"], Coarsening.YEAR) == [
+        "2020",
+        "2020",
+    ]
+    assert column_after(["1000", "6000", "75012"], Coarsening.DEPARTEMENT) == ["01", "06", "75"]

@@ -47,19 +47,26 @@ def published_files(release: Release) -> tuple[tuple[str, int], ...]:
     files = list(release_files(release))
     record = release.record(StepId.ANONYMITY)
     replacements = record.outputs.get("replacements") if record.status is StepStatus.DONE else None
+    removed: set[str] = set()
     for item in replacements if isinstance(replacements, list) else []:
-        source, output, size = str(item["source"]), str(item["path"]), int(item["size"])
+        # A workbook's sheet ("suivi.xlsx › Patients") replaces the workbook file itself.
+        source = str(item["source"]).partition(" › ")[0]
+        output, size = str(item["path"]), int(item["size"])
         exact = [i for i, (path, _) in enumerate(files) if path == source]
-        if exact:
+        if exact:  # the copy takes the source's place in the list
             files[exact[0]] = (output, size)
+            removed.add(source)
             continue
+        files.append((output, size))
+        if source in removed:
+            continue
+        removed.add(source)
         # The source lies in a declared folder: the folder is published without it.
         source_size = int(item.get("source_size", 0))
         for i, (path, folder_size) in enumerate(files):
             if source.startswith(path.rstrip("/") + "/"):
                 files[i] = (path, max(folder_size - source_size, 0))
                 break
-        files.append((output, size))
     return tuple(files)
 
 

@@ -126,7 +126,7 @@ def _age_band(text: pl.Expr, width: int) -> pl.Expr:
 
 
 def _date(text: pl.Expr) -> pl.Expr:
-    head = text.str.strip_chars().str.slice(0, 10)  # a datetime's date part
+    head = text.str.extract(r"^\s*([^\sT]+)")  # a datetime's date part, however padded
     # Four-digit years only: polars would read "09/03/14" as the year 14.
     full = head.str.contains(
         r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|(19|20)\d{6})$"
@@ -138,6 +138,8 @@ def _date(text: pl.Expr) -> pl.Expr:
 def _departement(text: pl.Expr) -> pl.Expr:
     """Postal code or INSEE commune code → département (2A/2B for Corsica, 3 digits overseas)."""
     code = text.str.strip_chars()
+    # A postal code read as a number lost its leading zero: 1000 is 01000.
+    code = pl.when(code.str.contains(r"^\d{4}$")).then(code.str.zfill(5)).otherwise(code)
     digits = code.str.contains(r"^\d{5}$")
     corsica_postal = digits & code.str.starts_with("20")
     number = code.cast(pl.Int64, strict=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.inspect.risk.analysis import Criterion
-from hdh_wizard.inspect.risk.report import Attestation, RiskReport, table_to_json
+from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport, table_to_json
 
 MIN_JUSTIFICATION = 40  # characters: a sentence, not "ok"
 
@@ -92,3 +92,22 @@ def _relative(path: Path, project: Path) -> str:
         return path.resolve().relative_to(project.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def replacements_from_state(outputs: dict[str, Any], project: Path) -> list[Replacement]:
+    """The copies a previous session wrote, while they are still there at the recorded size
+    (a copy changed or gone since is not the one measured: it is left out)."""
+    found = []
+    items = outputs.get("replacements")
+    for item in items if isinstance(items, list) else []:
+        try:
+            output = project / str(item["path"])
+            size = int(item["size"])
+            replacement = Replacement(
+                str(item["source"]), output, size, str(item["sha256"]), int(item["source_size"])
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        if output.is_file() and output.stat().st_size == size:
+            found.append(replacement)
+    return found

@@ -54,7 +54,7 @@ from hdh_wizard.inspect.risk.release import (
 )
 from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
-from hdh_wizard.inspect.risk.step import step_checks, step_outputs
+from hdh_wizard.inspect.risk.step import replacements_from_state, step_checks, step_outputs
 from hdh_wizard.ui.risk_document import write_documents
 from hdh_wizard.ui.risk_presenters import (
     CRITERION_STYLES,
@@ -158,6 +158,9 @@ class AnonymityStepScreen(StepScreen):
 
     def load_outputs(self, outputs: dict[str, Any]) -> None:
         self.saved = outputs
+        self.replacements = {
+            r.source: r for r in replacements_from_state(outputs, self.wizard.project.folder)
+        }
         criteria = outputs.get("criteria")
         if isinstance(criteria, dict):
             for criterion in Criterion:
@@ -187,15 +190,17 @@ class AnonymityStepScreen(StepScreen):
             scanned = scan_sources(sources, progress)
             choices = {ref.name: self._initial_choice(scan) for ref, scan in scanned.tables}
             risks = {}
+            failures = list(scanned.failures)
             for ref, scan in scanned.tables:
                 progress.current = ref.name
                 try:
                     risks[ref.name] = assess_ref(ref, scan, choices[ref.name], progress)
                 except HdhWizardError as error:  # a saved choice that no longer measures
-                    self.app.call_from_thread(self._stopped, error)
+                    failures.append(error)
         except Cancelled:
             self.app.call_from_thread(self._stopped, None)
             return
+        scanned = replace(scanned, failures=tuple(failures))
         self.app.call_from_thread(self._scanned, scanned, choices, risks)
 
     def _initial_choice(self, scan: TableScan) -> Choice:
@@ -248,12 +253,10 @@ class AnonymityStepScreen(StepScreen):
             for entry in self.sources.slides:
                 if entry.display in dirty:
                     written.append(clean_slide(entry, publish, progress))
-        except Cancelled:
-            for item in written:
+        except (Cancelled, HdhWizardError) as stop:
+            for item in written:  # all or none: a half-cleaned set would mislead
                 item.output.unlink(missing_ok=True)
-            self.app.call_from_thread(self._stopped, None)
-            return
-        except HdhWizardError as error:
+            error = stop if isinstance(stop, HdhWizardError) else None
             self.app.call_from_thread(self._stopped, error)
             return
         self.app.call_from_thread(self._written, written)
@@ -308,6 +311,11 @@ class AnonymityStepScreen(StepScreen):
         self.query_one("#risk-work").display = working
         for button_id in ("risk-measure", "risk-export", "risk-clean-images"):
             self.query_one(f"#{button_id}", Button).disabled = working
+        # The choices stay as measured while a worker reads or writes with them.
+        for widget in self.query(
+            "#risk-roles Button, #risk-rule, #risk-min-count, #risk-threshold"
+        ):
+            widget.disabled = working
 
     def _poll_progress(self) -> None:
         if self.progress is not None and self.working:
@@ -454,10 +462,14 @@ class AnonymityStepScreen(StepScreen):
         return scan.columns[min(table.cursor_row, len(scan.columns) - 1)]
 
     def _update_choice(self, choice: Choice) -> None:
-        if self.current is None:
+        if self.current is None or self.working:
             return
         self.choices[self.current] = choice
         self.risks.pop(self.current, None)  # measures are for the previous choice
+        stale = self.replacements.pop(self.current, None)
+        if stale is not None:  # the copy was written for the previous choice: never publish it
+            stale.output.unlink(missing_ok=True)
+            self.notify(self.t("risk.screen.copy_removed", path=stale.display), severity="warning")
         self._show_all()
         ref = self._current_ref()
         if ref is not None and ref.size <= LIVE_MEASURE_BYTES:
@@ -506,11 +518,13 @@ class AnonymityStepScreen(StepScreen):
             count = 0
             if coarsening.needs_count:
                 text = self.query_one("#risk-min-count", Input).value.strip() or "5"
-                count = int(text) if text.isdigit() else 0
+                count = int(text) if text.isdecimal() and text.isascii() else 0
             rule = ColumnRule(column, coarsening, count)
         current = rule_on(self.choices[self.current], column)
         if current == rule:
             return
+        if rule is None and current is not None and current.coarsening is Coarsening.DROP:
+            return  # a removed column shows "no generalisation": only a role button brings it back
         self._update_choice(with_rule(self.choices[self.current], column, rule))
 
     def on_input_changed(self, event: Input.Changed) -> None:
