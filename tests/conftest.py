@@ -85,3 +85,14 @@ def sample_release() -> Release:
 def state_file_path(tmp_path: Path) -> Path:
     """Where a project's state file lives: the project folder is `tmp_path`."""
     return tmp_path / STATE_FILE_NAME
+
+
+@pytest.fixture
+def french_cli_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A neutral environment (French is the default) with `tmp_path` as the working folder,
+    as a partner runs the headless commands in their project."""
+    for name in ("HDH_WIZARD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -13,14 +13,7 @@ import pytest
 
 from hdh_wizard.cli.main import main
 
-
-@pytest.fixture(autouse=True)
-def _french_locale_in_the_project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A neutral environment (French is the default) and the project folder as working folder."""
-    for name in ("HDH_WIZARD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("french_cli_in_tmp_path")
 
 
 def _write(path: Path, data: bytes) -> Path:

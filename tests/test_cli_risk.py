@@ -19,12 +19,7 @@ PATIENTS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _french_in_a_project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HDH_WIZARD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("french_cli_in_tmp_path")
 
 
 def _write(path: Path, text: str) -> Path:

@@ -51,13 +51,12 @@ INTERNALS = ("Traceback", "erreur interne", "crash.log", "Resolved plan", "stric
 
 
 @pytest.fixture(autouse=True)
-def _french_in_a_project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HDH_WIZARD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
+def _french_in_a_project_folder(
+    french_cli_in_tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A crash report, if any, goes to this test's folder, not to the user's log folder.
-    monkeypatch.setattr("platformdirs.user_log_path", lambda *a, **k: tmp_path / "logs")
-    monkeypatch.chdir(tmp_path)
+    logs = french_cli_in_tmp_path / "logs"
+    monkeypatch.setattr("platformdirs.user_log_path", lambda *a, **k: logs)
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:

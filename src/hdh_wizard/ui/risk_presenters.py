@@ -9,6 +9,7 @@ from hdh_wizard.inspect.risk.generalise import ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Finding
 from hdh_wizard.inspect.risk.linkability import Link
 from hdh_wizard.inspect.risk.measures import RiskMeasures
+from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImageFinding
 
 CRITERION_STYLES = {True: "green", False: "red"}
@@ -135,4 +136,40 @@ def summary_lines(cat: Catalogue, risk: TableRisk) -> list[str]:
         )
     else:
         lines.append(cat.t("risk.summary.no_links"))
+    return lines
+
+
+def criterion_facts(cat: Catalogue, report: RiskReport, criterion: Criterion) -> list[str]:
+    """What the measures say about one criterion, table by table, in a line each."""
+    lines: list[str] = []
+    for risk in report.tables:
+        final = risk.final
+        if criterion is Criterion.SINGLING_OUT:
+            fact = "risk.screen.fact.singling_out"
+            lines.append(
+                cat.t(
+                    fact,
+                    table=risk.scan.table,
+                    k=final.k,
+                    small=final.records_in_small,
+                    threshold=final.threshold,
+                )
+            )
+            if risk.direct_left:
+                lines.append(cat.t("risk.summary.direct_left", columns=", ".join(risk.direct_left)))
+        elif criterion is Criterion.LINKABILITY:
+            lines.extend(link_text(cat, link) for link in risk.links)
+        else:
+            if not final.diversity:
+                lines.append(cat.t("risk.summary.no_sensitive"))
+            lines.extend(
+                cat.t(
+                    "risk.screen.fact.inference",
+                    table=risk.scan.table,
+                    column=d.column,
+                    l=d.smallest_l,
+                    deduced=d.records_l1,
+                )
+                for d in final.diversity
+            )
     return lines

@@ -58,10 +58,10 @@ from hdh_wizard.inspect.risk.step import replacements_from_state, step_checks, s
 from hdh_wizard.ui.risk_document import write_documents
 from hdh_wizard.ui.risk_presenters import (
     CRITERION_STYLES,
+    criterion_facts,
     criterion_text,
     finding_text,
     image_finding_text,
-    link_text,
     measure_rows,
     rule_text,
 )
@@ -392,47 +392,12 @@ class AnonymityStepScreen(StepScreen):
                     criterion_text(self.cat, criterion, excluded) + "\n",
                     style=CRITERION_STYLES[excluded],
                 )
-                for line in self._criterion_facts(report, criterion):
+                for line in criterion_facts(self.cat, report, criterion):
                     text.append(f"  {line}\n")
                 if not excluded:
                     text.append(self.t(f"risk.criterion.advice.{criterion.value}") + "\n")
                     text.append(self.t("risk.screen.justify"), style="italic")
             self.query_one(f"#criterion-{criterion.value}", Static).update(text)
-
-    def _criterion_facts(self, report: RiskReport, criterion: Criterion) -> list[str]:
-        lines = []
-        for risk in report.tables:
-            final = risk.final
-            if criterion is Criterion.SINGLING_OUT:
-                lines.append(
-                    self.t(
-                        "risk.screen.fact.singling_out",
-                        table=risk.scan.table,
-                        k=final.k,
-                        small=final.records_in_small,
-                        threshold=final.threshold,
-                    )
-                )
-                if risk.direct_left:
-                    lines.append(
-                        self.t("risk.summary.direct_left", columns=", ".join(risk.direct_left))
-                    )
-            elif criterion is Criterion.LINKABILITY:
-                lines.extend(link_text(self.cat, link) for link in risk.links)
-            else:
-                if not final.diversity:
-                    lines.append(self.t("risk.summary.no_sensitive"))
-                lines.extend(
-                    self.t(
-                        "risk.screen.fact.inference",
-                        table=risk.scan.table,
-                        column=d.column,
-                        l=d.smallest_l,
-                        deduced=d.records_l1,
-                    )
-                    for d in final.diversity
-                )
-        return lines
 
     def _show_images(self) -> None:
         text = Text()
