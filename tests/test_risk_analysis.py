@@ -237,3 +237,12 @@ def test_the_copies_of_a_workbooks_sheets_replace_the_workbook_once() -> None:
     assert "suivi.xlsx" not in files
     assert files["data"] == 3000  # the workbook's size taken off once, not once per sheet
     assert sum(1 for path in files if path.startswith("publish/")) == 2  # A and B, twice named
+
+
+def test_a_hand_edited_replacement_that_says_nothing_usable_is_ignored() -> None:
+    release = workflow.new_release("r", PARTNER, NOW, files=[DataFile("a.csv", 10, 0, "f")])
+    broken = [{"source": "a.csv"}, "texte", {"source": "a.csv", "path": "p", "size": "dix"}]
+    release = workflow.commit_step(
+        release, StepId.ANONYMITY, {"replacements": broken}, PARTNER, NOW
+    )
+    assert published_files(release) == (("a.csv", 10),)

@@ -49,9 +49,13 @@ def published_files(release: Release) -> tuple[tuple[str, int], ...]:
     replacements = record.outputs.get("replacements") if record.status is StepStatus.DONE else None
     removed: set[str] = set()
     for item in replacements if isinstance(replacements, list) else []:
-        # A workbook's sheet ("suivi.xlsx › Patients") replaces the workbook file itself.
-        source = str(item["source"]).partition(" › ")[0]
-        output, size = str(item["path"]), int(item["size"])
+        try:
+            # A workbook's sheet ("suivi.xlsx › Patients") replaces the workbook file itself.
+            source = str(item["source"]).partition(" › ")[0]
+            output, size = str(item["path"]), int(item["size"])
+            source_size = int(item.get("source_size", 0))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a hand-edited entry that says nothing usable
         exact = [i for i, (path, _) in enumerate(files) if path == source]
         if exact:  # the copy takes the source's place in the list
             files[exact[0]] = (output, size)
@@ -62,7 +66,6 @@ def published_files(release: Release) -> tuple[tuple[str, int], ...]:
             continue
         removed.add(source)
         # The source lies in a declared folder: the folder is published without it.
-        source_size = int(item.get("source_size", 0))
         for i, (path, folder_size) in enumerate(files):
             if source.startswith(path.rstrip("/") + "/"):
                 files[i] = (path, max(folder_size - source_size, 0))
