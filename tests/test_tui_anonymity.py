@@ -48,8 +48,8 @@ def _select_column(screen: AnonymityStepScreen, column: str) -> None:
 
 
 async def _idle(pilot: Pilot[None], screen: AnonymityStepScreen) -> None:
-    """Edits are locked while a live measure runs, as the partner sees the fields disabled."""
-    await _until(pilot, lambda: not screen.working)
+    """Edits are locked while copies are written, as the partner sees the fields disabled."""
+    await _until(pilot, lambda: not screen.writing)
 
 
 async def test_the_demo_table_is_scanned_roles_proposed_and_measured(tmp_path: Path) -> None:

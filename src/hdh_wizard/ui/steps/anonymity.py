@@ -91,6 +91,7 @@ class AnonymityStepScreen(StepScreen):
         self.current: str | None = None
         self.progress: Progress | None = None
         self.working = False
+        self.writing = False  # a worker writes copies: the choices are locked
         self._live_timer: Timer | None = None
 
     # --- the form --------------------------------------------------------------------------------
@@ -306,16 +307,17 @@ class AnonymityStepScreen(StepScreen):
 
     # --- display ---------------------------------------------------------------------------------
 
-    def _set_working(self, working: bool) -> None:
-        self.working = working
+    def _set_working(self, working: bool, writing: bool = False) -> None:
+        """A worker runs; `writing`: it writes copies, and the choices they follow stay fixed
+        meanwhile (a measure, on the contrary, is simply dropped if the choice changes)."""
+        self.working, self.writing = working, working and writing
         self.query_one("#risk-work").display = working
         for button_id in ("risk-measure", "risk-export", "risk-clean-images"):
             self.query_one(f"#{button_id}", Button).disabled = working
-        # The choices stay as measured while a worker reads or writes with them.
         for widget in self.query(
             "#risk-roles Button, #risk-rule, #risk-min-count, #risk-threshold"
         ):
-            widget.disabled = working
+            widget.disabled = self.writing
 
     def _poll_progress(self) -> None:
         if self.progress is not None and self.working:
@@ -427,7 +429,7 @@ class AnonymityStepScreen(StepScreen):
         return scan.columns[min(table.cursor_row, len(scan.columns) - 1)]
 
     def _update_choice(self, choice: Choice) -> None:
-        if self.current is None or self.working:
+        if self.current is None or self.writing:
             return
         self.choices[self.current] = choice
         self.risks.pop(self.current, None)  # measures are for the previous choice
@@ -520,7 +522,7 @@ class AnonymityStepScreen(StepScreen):
             self._start_export()
         elif button == "risk-clean-images":
             self.progress = Progress()
-            self._set_working(True)
+            self._set_working(True, writing=True)
             self._clean(self.progress)
         elif button == "risk-cancel":
             if self.progress is not None:
@@ -556,7 +558,7 @@ class AnonymityStepScreen(StepScreen):
             self.notify(self.t("risk.screen.measure_first"), severity="warning")
             return
         self.progress = Progress()
-        self._set_working(True)
+        self._set_working(True, writing=True)
         self._export(ref, risk.choice, risk.original.records, self.progress)
 
     # --- the step --------------------------------------------------------------------------------
