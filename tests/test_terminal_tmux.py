@@ -46,19 +46,15 @@ def tmux_session() -> object:
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
+def _start_demo(session: str, home: Path, width: int, height: int) -> None:
+    """`hdh-wizard demo` in a detached tmux window of that size, with `home` as its home."""
+    env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={home}"
+    command = f"cd {home} && {env} {COMMAND} demo; sleep 30"
+    _tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
+
+
 def test_installed_demo_runs_in_a_real_terminal(tmp_path: Path, tmux_session: str) -> None:
-    env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={tmp_path}"
-    _tmux(
-        "new-session",
-        "-d",
-        "-s",
-        tmux_session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        f"cd {tmp_path} && {env} {COMMAND} demo; sleep 30",
-    )
+    _start_demo(tmux_session, tmp_path, 100, 30)
     screen = _wait_for(tmux_session, "Anonymat des données")
     assert "Cas 1" in screen
     for _ in range(3):
@@ -88,18 +84,7 @@ def test_installed_demo_runs_in_a_real_terminal(tmp_path: Path, tmux_session: st
 def test_installed_anonymity_step_measures_the_demo_in_a_real_terminal(
     tmp_path: Path, tmux_session: str
 ) -> None:
-    env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={tmp_path}"
-    _tmux(
-        "new-session",
-        "-d",
-        "-s",
-        tmux_session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        f"cd {tmp_path} && {env} {COMMAND} demo; sleep 30",
-    )
+    _start_demo(tmux_session, tmp_path, 120, 40)
     _wait_for(tmux_session, "Anonymat des données")
     _tmux("send-keys", "-t", tmux_session, "Enter")  # the first step: anonymity
     _wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed the roles

@@ -8,8 +8,6 @@ again to name the lines. Each finding becomes a `Problem`; conversions remove th
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +25,7 @@ from hdh_wizard.inspect.report import (
     Severity,
     TableReport,
 )
-from hdh_wizard.inspect.transcode import MIXED, transcode_to_utf8
+from hdh_wizard.inspect.transcode import MIXED, readable_as_utf8
 
 ENDING_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed", "\n": "LF"}
 DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -40,22 +38,18 @@ class DelimitedResult:
     problems: tuple[Problem, ...]
 
 
-def check_delimited(
-    path: Path,
-    progress: Progress | None = None,
-    identifying: Callable[[str], bool] = lambda name: False,
-) -> DelimitedResult:
+def check_delimited(path: Path, progress: Progress | None = None) -> DelimitedResult:
     """Check a text file as a table. Raises OSError when it cannot be read, Cancelled."""
     sniffed = sniff_dialect(path)
     delimiter = sniffed.dialect.delimiter.encode()
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(scan_bytes, path, delimiter, progress)
         try:
-            profile, failure = _profile(path, sniffed, identifying, progress)
+            profile, failure = _profile(path, sniffed, progress)
             if failure is not None and failure.reason == "encoding":
                 # UTF-8 at the start, not further on: stray legacy bytes in a UTF-8 file.
                 sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding=MIXED))
-                profile, failure = _profile(path, sniffed, identifying, progress)
+                profile, failure = _profile(path, sniffed, progress)
         finally:
             counts = counting.result()
     if progress is not None:
@@ -89,21 +83,13 @@ def check_delimited(
 
 
 def _profile(
-    path: Path,
-    sniffed: Sniffed,
-    identifying: Callable[[str], bool],
-    progress: Progress | None,
+    path: Path, sniffed: Sniffed, progress: Progress | None
 ) -> tuple[Profile | None, ProfileError | None]:
-    """Profile the file; one in a legacy encoding is profiled through a UTF-8 copy (polars reads
-    only UTF-8), so its accents show right in examples and distinct counts."""
+    """Profile the file; one in a legacy encoding is profiled through a UTF-8 copy, so its
+    accents show right in examples and distinct counts."""
     try:
-        if sniffed.dialect.encoding == "utf-8":
-            return profile_table(path, sniffed, identifying), None
-        utf8 = replace(sniffed, dialect=replace(sniffed.dialect, encoding="utf-8"))
-        with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
-            copy = Path(scratch) / "utf8.csv"
-            transcode_to_utf8(path, copy, sniffed.dialect.encoding, progress)
-            return profile_table(copy, utf8, identifying), None
+        with readable_as_utf8(path, sniffed, progress) as (readable, utf8):
+            return profile_table(readable, utf8), None
     except ProfileError as error:
         return None, error
     except HdhWizardError as error:

@@ -10,7 +10,6 @@ verified on the whole column.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ import polars as pl
 
 from hdh_wizard.inspect.csv_dialect import Sniffed
 from hdh_wizard.inspect.report import ColumnProfile, ColumnType
-from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import type_of
 
 INFER_ROWS = 10_000
@@ -77,16 +75,12 @@ def scan(
     )
 
 
-def profile_table(
-    path: Path,
-    sniffed: Sniffed,
-    identifying: Callable[[str], bool] = lambda name: False,
-) -> Profile:
+def profile_table(path: Path, sniffed: Sniffed) -> Profile:
     """Profile every column. Raises ProfileError when polars cannot read the file."""
     overrides: dict[str, pl.DataType] = {}
     for _ in range(1000):
         try:
-            return _profile_once(path, sniffed, overrides, identifying)
+            return _profile_once(path, sniffed, overrides)
         except pl.exceptions.ComputeError as error:
             column = _unparsable_column(str(error))
             if column is None or column in overrides:
@@ -115,7 +109,6 @@ def _profile_once(
     path: Path,
     sniffed: Sniffed,
     overrides: dict[str, pl.DataType],
-    identifying: Callable[[str], bool],
 ) -> Profile:
     frame = scan(path, sniffed, overrides)
     schema = frame.collect_schema()
@@ -159,7 +152,7 @@ def _profile_once(
     for index, plan in enumerate(plans):
         values = by_column[index]
         quoted += int(values.get("delims") or 0)
-        columns.append(plan.profile(values, rows, identifying(plan.name), blank_rows=blank))
+        columns.append(plan.profile(values, rows, blank_rows=blank))
     # Blank lines are all alike: they are reported as blank, not as duplicates.
     distinct = int(result.get("__distinct_rows") or rows + blank) - (1 if blank else 0)
     duplicates = max(0, rows - distinct)
@@ -224,9 +217,7 @@ class _ColumnPlan:
             exprs["delims"] = col.str.count_matches(self.delimiter_probe, literal=True).sum()
         return exprs
 
-    def profile(
-        self, values: dict[str, Any], rows: int, masked: bool, blank_rows: int = 0
-    ) -> ColumnProfile:
+    def profile(self, values: dict[str, Any], rows: int, blank_rows: int = 0) -> ColumnProfile:
         nulls = int(values["nulls"] or 0) - blank_rows
         kind = self.type
         unparsed = 0
@@ -247,10 +238,9 @@ class _ColumnPlan:
             nulls=nulls,
             distinct=self.sample_distinct if exact else int(values["distinct"] or 0),
             distinct_exact=exact,
-            minimum=_masked(_text(values["min"]), masked),
-            maximum=_masked(_text(values["max"]), masked),
-            examples=tuple(mask(e) for e in self.examples) if masked else self.examples,
-            masked=masked,
+            minimum=_text(values["min"]),
+            maximum=_text(values["max"]),
+            examples=self.examples,
             unparsed=max(0, unparsed),
         )
 
@@ -307,7 +297,3 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _masked(value: str | None, masked: bool) -> str | None:
-    return mask(value) if masked and value is not None else value

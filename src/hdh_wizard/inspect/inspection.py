@@ -153,7 +153,7 @@ def inspect_file(
         table = image = None
         problems: list[Problem] = []
         if kind is FileKind.TEXT:
-            result = check_delimited(path, progress, identifying)
+            result = check_delimited(path, progress)
             sha256, table, problems = result.counts.sha256, result.table, list(result.problems)
         else:
             _size, sha256 = sha256_of(path, progress)

@@ -8,9 +8,14 @@ Windows-1252, so one stray byte does not turn every other accent of the file int
 from __future__ import annotations
 
 import codecs
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.csv_dialect import Sniffed
 from hdh_wizard.inspect.progress import Progress
 
 MIXED = "utf-8+cp1252"
@@ -52,3 +57,19 @@ def transcode_to_utf8(
         raise HdhWizardError(
             "inspect.error.transcode", file=source.name, encoding=encoding, detail=error.reason
         ) from error
+
+
+@contextmanager
+def readable_as_utf8(
+    path: Path, sniffed: Sniffed, progress: Progress | None = None
+) -> Iterator[tuple[Path, Sniffed]]:
+    """The file as polars can read it (polars reads only UTF-8): itself when it is UTF-8, else a
+    UTF-8 copy in a temporary folder, removed when the block ends. Raises HdhWizardError."""
+    if sniffed.dialect.encoding == "utf-8":
+        yield path, sniffed
+        return
+    utf8 = replace(sniffed, dialect=replace(sniffed.dialect, encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
+        copy = Path(scratch) / "utf8.csv"
+        transcode_to_utf8(path, copy, sniffed.dialect.encoding, progress)
+        yield copy, utf8

@@ -58,9 +58,9 @@ def measure_rows(
 ) -> list[tuple[str, str, str]]:
     """(label, before, after) lines of the side-by-side comparison; "after" empty without rules."""
     rows: list[tuple[str, str, str]] = []
+    after = _singling_out(cat, published)
     for key, value in _singling_out(cat, original).items():
-        after = _singling_out(cat, published)[key] if published is not None else ""
-        rows.append((cat.t(key, threshold=original.threshold), value, after))
+        rows.append((cat.t(key, threshold=original.threshold), value, after.get(key, "")))
     after_diversity = {d.column: d for d in published.diversity} if published else {}
     for d in original.diversity:
         later = after_diversity.get(d.column)

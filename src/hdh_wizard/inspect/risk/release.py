@@ -6,8 +6,8 @@ one reading), so a `TableRef` says where a table comes from rather than holding 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hdh_wizard.errors import HdhWizardError
@@ -63,13 +63,23 @@ class Scanned:
     tables: tuple[tuple[TableRef, TableScan], ...]
     images: tuple[ImagePrivacyReport, ...]
     failures: tuple[HdhWizardError, ...]  # files that could not be read, each with its message
+    choices: dict[str, Choice] = field(default_factory=dict)  # by table name, when measured
+    risks: dict[str, TableRisk] = field(default_factory=dict)
 
 
-def scan_sources(sources: Sources, progress: Progress | None = None) -> Scanned:
+def scan_sources(
+    sources: Sources,
+    progress: Progress | None = None,
+    choose: Callable[[TableScan], Choice] | None = None,
+) -> Scanned:
     """Every table scanned for identifying content, every slide for labels and tags; a file that
-    cannot be read is reported and the others are still scanned. Raises Cancelled."""
+    cannot be read is reported and the others are still scanned. With `choose`, each table is
+    also measured for the choice it gives, in the same opening of the file (a legacy-encoded CSV
+    is transcoded once). Raises Cancelled."""
     scans: list[tuple[TableRef, TableScan]] = []
     failures: list[HdhWizardError] = []
+    choices: dict[str, Choice] = {}
+    risks: dict[str, TableRisk] = {}
     for entry in sources.tables:
         if progress is not None:
             progress.current = entry.display
@@ -78,7 +88,14 @@ def scan_sources(sources: Sources, progress: Progress | None = None) -> Scanned:
             with open_tables(entry.path, entry.display) as tables:
                 for table in tables:
                     ref = TableRef(entry.path, entry.display, table.name, entry.size)
-                    scans.append((ref, scan_table(table)))
+                    scan = scan_table(table)
+                    scans.append((ref, scan))
+                    if choose is not None:
+                        choices[ref.name] = choose(scan)
+                        try:
+                            risks[ref.name] = assess(table, scan, choices[ref.name], progress)
+                        except HdhWizardError as error:  # a saved choice that no longer fits
+                            failures.append(error)
         except HdhWizardError as error:
             failures.append(error)
         if progress is not None:
@@ -92,7 +109,7 @@ def scan_sources(sources: Sources, progress: Progress | None = None) -> Scanned:
             images.append(scan_image_privacy(entry.path, entry.display))
         except HdhWizardError as error:
             failures.append(error)
-    return Scanned(tuple(scans), tuple(images), tuple(failures))
+    return Scanned(tuple(scans), tuple(images), tuple(failures), choices, risks)
 
 
 def _table(ref: TableRef, tables: list[Table]) -> Table:

@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from hdh_wizard.core.checks import Check
+from hdh_wizard.inspect.inspection import display_path
 from hdh_wizard.inspect.risk.analysis import Criterion
 from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport, table_to_json
 
 MIN_JUSTIFICATION = 40  # characters: a sentence, not "ok"
 
 
-def missing_attestation_fields(attestation: Attestation | None) -> list[str]:
+def attestation_complete(attestation: Attestation | None) -> bool:
     if attestation is None:
-        return ["name", "role", "organization"]
-    fields = {"name": attestation.name, "role": attestation.role, "org": attestation.organization}
-    return [key if key != "org" else "organization" for key, v in fields.items() if not v.strip()]
+        return False
+    return all(v.strip() for v in (attestation.name, attestation.role, attestation.organization))
 
 
 def step_checks(report: RiskReport | None) -> list[Check]:
@@ -36,8 +36,7 @@ def step_checks(report: RiskReport | None) -> list[Check]:
                 {"min": MIN_JUSTIFICATION},
             )
         )
-    missing = missing_attestation_fields(report.attestation)
-    checks.append(Check("risk.check.attestation", not missing))
+    checks.append(Check("risk.check.attestation", attestation_complete(report.attestation)))
     return checks
 
 
@@ -46,7 +45,7 @@ def step_outputs(report: RiskReport, project: Path, documents: list[Path]) -> di
     replacements = [
         {
             "source": r.source,
-            "path": _relative(r.output, project),
+            "path": r.display,
             "size": r.size,
             "sha256": r.sha256,
             "source_size": r.source_size,
@@ -72,7 +71,7 @@ def step_outputs(report: RiskReport, project: Path, documents: list[Path]) -> di
         },
         "attestation": report.attestation.to_state() if report.attestation else None,
         "replacements": replacements,
-        "documents": [_relative(d, project) for d in documents],
+        "documents": [display_path(d.resolve(), project.resolve()) for d in documents],
     }
 
 
@@ -85,13 +84,6 @@ def _table_state(data: dict[str, Any]) -> dict[str, Any]:
         for f in data["findings"]
     ]
     return data
-
-
-def _relative(path: Path, project: Path) -> str:
-    try:
-        return path.resolve().relative_to(project.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def replacements_from_state(outputs: dict[str, Any], project: Path) -> list[Replacement]:

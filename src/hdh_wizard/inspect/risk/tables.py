@@ -7,10 +7,9 @@ match on. CSV in a legacy encoding is read through a UTF-8 copy, as the inspecti
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from hdh_wizard.inspect.csv_profile import scan
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import TableReadError, read_sheets
-from hdh_wizard.inspect.transcode import transcode_to_utf8
+from hdh_wizard.inspect.transcode import readable_as_utf8
 
 _CHUNK = 16 * 1024 * 1024
 _LF, _CR = 10, 13
@@ -100,16 +99,9 @@ def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
 def _csv_frame(path: Path, display: str) -> Iterator[pl.LazyFrame]:
     sniffed = sniff_dialect(path)
     check_header(sniffed, display)
-    if sniffed.dialect.encoding == "utf-8":
-        frame = scan(path, sniffed, infer=False)
-        yield _without_blank_rows(frame) if has_blank_line(path) else frame
-        return
-    utf8 = replace(sniffed, dialect=replace(sniffed.dialect, encoding="utf-8"))
-    with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
-        copy = Path(scratch) / "utf8.csv"
-        transcode_to_utf8(path, copy, sniffed.dialect.encoding)
-        frame = scan(copy, utf8, infer=False)
-        yield _without_blank_rows(frame) if has_blank_line(copy) else frame
+    with readable_as_utf8(path, sniffed) as (readable, utf8):
+        frame = scan(readable, utf8, infer=False)
+        yield _without_blank_rows(frame) if has_blank_line(readable) else frame
 
 
 def check_header(sniffed: Sniffed, display: str) -> None:

@@ -188,21 +188,11 @@ class AnonymityStepScreen(StepScreen):
     @work(thread=True, exclusive=True, group="risk")
     def _scan(self, sources: Sources, progress: Progress) -> None:
         try:
-            scanned = scan_sources(sources, progress)
-            choices = {ref.name: self._initial_choice(scan) for ref, scan in scanned.tables}
-            risks = {}
-            failures = list(scanned.failures)
-            for ref, scan in scanned.tables:
-                progress.current = ref.name
-                try:
-                    risks[ref.name] = assess_ref(ref, scan, choices[ref.name], progress)
-                except HdhWizardError as error:  # a saved choice that no longer measures
-                    failures.append(error)
+            scanned = scan_sources(sources, progress, self._initial_choice)
         except Cancelled:
             self.app.call_from_thread(self._stopped, None)
             return
-        scanned = replace(scanned, failures=tuple(failures))
-        self.app.call_from_thread(self._scanned, scanned, choices, risks)
+        self.app.call_from_thread(self._scanned, scanned)
 
     def _initial_choice(self, scan: TableScan) -> Choice:
         """The choice saved in a draft or the finished step, if it still fits; else the proposal."""
@@ -264,12 +254,11 @@ class AnonymityStepScreen(StepScreen):
 
     # --- results back on the UI thread -----------------------------------------------------------
 
-    def _scanned(
-        self, scanned: Scanned, choices: dict[str, Choice], risks: dict[str, TableRisk]
-    ) -> None:
+    def _scanned(self, scanned: Scanned) -> None:
         self.refs = [ref for ref, _ in scanned.tables]
         self.scans = {ref.name: scan for ref, scan in scanned.tables}
-        self.choices, self.risks, self.images = choices, risks, list(scanned.images)
+        self.choices, self.risks = dict(scanned.choices), dict(scanned.risks)
+        self.images = list(scanned.images)
         self.failures = [error.message(self.cat) for error in scanned.failures]
         self._set_working(False)
         select = self.query_one("#risk-table", Select)
@@ -290,7 +279,7 @@ class AnonymityStepScreen(StepScreen):
             self.replacements[item.source] = item
         self._set_working(False)
         for item in written:
-            self.notify(self.t("risk.screen.written", path=_relative(item.output, self.folder)))
+            self.notify(self.t("risk.screen.written", path=item.display))
         self._show_all()
 
     def _stopped(self, error: HdhWizardError | None) -> None:
@@ -410,7 +399,7 @@ class AnonymityStepScreen(StepScreen):
                 text.append(" · " + self.t("risk.screen.image_clean") + "\n", style="green")
                 continue
             if cleaned:
-                output = _relative(self.replacements[image.path].output, self.folder)
+                output = self.replacements[image.path].display
                 text.append(" · " + self.t("risk.screen.image_cleaned", path=output), style="green")
             text.append("\n")
             for finding in image.findings:
@@ -643,10 +632,3 @@ _ROLE_STYLES = {
     Role.SENSITIVE: "magenta",
     Role.OTHER: "dim",
 }
-
-
-def _relative(path: Path, folder: Path) -> str:
-    try:
-        return path.resolve().relative_to(folder.resolve()).as_posix()
-    except ValueError:
-        return str(path)
