@@ -19,16 +19,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+import keyring.backends.fail
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree, Input, TextArea
+from textual.widgets import DirectoryTree, Input, TabbedContent, TextArea
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Environment, Role, Route
+from hdh_wizard.core.portal_records import OrganizationRecord
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.demo.generate import create_demo_data
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
+from hdh_wizard.services.datagouv.client import DataGouvClient
+from hdh_wizard.services.datagouv.retry import RetryPolicy
+from hdh_wizard.services.datagouv.session import PortalSession
+from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.ui.app import HdhWizardApp
 
 SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
@@ -37,6 +44,7 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ALICE = Person("Alice Martin", Role.PARTNER)
 STAFF = Person("Hugo Bernard", Role.HDH_STAFF)
 
+PORTAL_GROUPS = ("portal", "lists", "zones")
 Setup = Callable[[Release], Release]
 Drive = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -65,6 +73,44 @@ def _progress(release: Release) -> Release:
     return workflow.block_step(
         release, StepId.ACCOUNT, "Adresse e-mail institutionnelle attendue", ALICE, NOW
     )
+
+
+def _offline(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("offline screenshots", request=request)
+
+
+def offline_portal() -> PortalSession:
+    """No keyring and no network: the screens render the same on every machine."""
+    backend = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
+
+    def client(site: str, key: str | None) -> DataGouvClient:
+        transport = httpx.MockTransport(_offline)
+        return DataGouvClient(site, key, transport=transport, retry=RetryPolicy(attempts=1))
+
+    return PortalSession(SecretStore(environ={}, backend=backend), make_client=client)
+
+
+def _ready_to_deposit(release: Release) -> Release:
+    release = workflow.commit_step(
+        release, StepId.CONTRACT, {"reference": "HDH-OD-2024-017"}, ALICE, NOW
+    )
+    release = workflow.commit_step(release, StepId.ANONYMITY, {"note": "k=5"}, ALICE, NOW)
+    release = workflow.commit_step(release, StepId.INTEROPERABILITY, {}, ALICE, NOW)
+    release = workflow.record_volume(release, sum(f.size for f in release.files), ALICE, NOW)
+    release = workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
+    release = workflow.commit_step(
+        release,
+        StepId.ACCOUNT,
+        {"site": release.target.url, "user_id": "u1", "user_name": "Alice Martin"},
+        ALICE,
+        NOW,
+    )
+    org = OrganizationRecord(release.target.url, "o1", "Consortium VisioMel", "VISIOMEL")
+    return workflow.commit_step(release, StepId.ORGANIZATION, org.to_outputs(), ALICE, NOW)
+
+
+def _hosted_preview(release: Release) -> Release:
+    return workflow.preview_route(release, Route.HOSTED, ALICE, NOW)
 
 
 def _production_hosted(release: Release) -> Release:
@@ -119,6 +165,13 @@ async def _anonymity_measured(pilot: Pilot[None]) -> None:
     await pilot.pause(0.2)
 
 
+async def _deposit_files(pilot: Pilot[None]) -> None:
+    """The deposit's second tab: what will be sent, before anything is."""
+    await _open(StepId.DEPOSIT)(pilot)
+    pilot.app.screen.query_one("#doc-tabs", TabbedContent).active = "tab-files"
+    await pilot.pause()
+
+
 def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:
     return _open(
         StepId.CONTRACT, *"HDH-OD-2024-017", "tab", *"15/01/2024", "tab", *"Dr Claire Petit", "tab"
@@ -134,7 +187,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("help", drive=_keys("question_mark")),
     Scenario("contract", drive=_open(StepId.CONTRACT)),
     Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
-    Scenario("step-manual", drive=_open(StepId.ACCOUNT)),
+    Scenario("step-manual", setup=_hosted_preview, drive=_open(StepId.PREPARE_DATA)),
+    Scenario("step-account", size=(120, 40), drive=_open(StepId.ACCOUNT)),
+    Scenario("step-deposit", size=(130, 50), setup=_ready_to_deposit, drive=_open(StepId.DEPOSIT)),
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
     Scenario("step-interoperability", size=(130, 40), drive=_inspected),
     Scenario("step-anonymity", size=(130, 60), drive=_anonymity_measured),
@@ -176,12 +231,19 @@ async def _settle(pilot: Pilot[None]) -> None:
         if all(tree.root.children for tree in trees):
             break
         await pilot.pause(0.05)
+    for _ in range(200):  # the data.gouv.fr screens' calls (offline here: they fail at once)
+        calls = [w for w in pilot.app.workers if w.group in PORTAL_GROUPS and w.is_running]
+        if not calls:
+            break
+        await pilot.pause(0.05)
     await pilot.pause()
 
 
 async def render(scenario: Scenario) -> str:
     folder = _prepare(scenario)
-    app = HdhWizardApp(folder, load_catalogue(scenario.lang), clock=lambda: NOW)
+    app = HdhWizardApp(
+        folder, load_catalogue(scenario.lang), clock=lambda: NOW, portal=offline_portal()
+    )
     async with app.run_test(size=scenario.size) as pilot:
         await _settle(pilot)
         if scenario.drive is not None:

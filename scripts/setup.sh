@@ -11,7 +11,12 @@ dev=0
 missing=()
 # Debian ships venv and pip apart from Python itself.
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
-if [ "$dev" = 1 ] && ! command -v tmux >/dev/null; then missing+=(tmux); fi
+if [ "$dev" = 1 ]; then
+    command -v tmux >/dev/null || missing+=(tmux)
+    # The keyring tests run the real Secret Service: gnome-keyring inside dbus-run-session.
+    command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+    command -v dbus-run-session >/dev/null || missing+=(dbus)
+fi
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -32,4 +37,10 @@ if [ "$dev" = 1 ]; then
     [ -x .venv-pycanon/bin/python ] || python3 -m venv .venv-pycanon
     .venv-pycanon/bin/python -m pip install -q --upgrade pip
     .venv-pycanon/bin/python -m pip install -q "pycanon==${PYCANON_VERSION:-1.3.6}"
+
+    # The real data.gouv.fr backend for the integration tests (tests/udata_local), with its
+    # in-memory database. udata pins Flask, mongoengine and celery: its own virtual environment.
+    [ -x .udata-venv/bin/python ] || python3 -m venv .udata-venv
+    .udata-venv/bin/python -m pip install -q --upgrade pip
+    .udata-venv/bin/python -m pip install -q "udata==17.18.0" "mongomock==4.3.0"
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hdh_wizard.core.enums import Environment, Role
 from hdh_wizard.core.release import DataFile, Person, Release
 from hdh_wizard.core.state_file import STATE_FILE_NAME
 from hdh_wizard.core.steps import StepId
+from tests.tmux_helpers import tmux_session  # noqa: F401 - a fixture for the terminal tests
+from tests.udata_local.server import UdataServer
 
 T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 PARTNER = Person("Élodie Martin", Role.PARTNER)
@@ -96,3 +99,12 @@ def french_cli_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def udata_server() -> Iterator[UdataServer]:
+    """The real data.gouv.fr backend on 127.0.0.1, started once per test session."""
+    server = UdataServer()
+    server.start()
+    yield server
+    server.remove()

@@ -10,7 +10,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from hdh_wizard.i18n.catalogue import Lang
-from hdh_wizard.i18n.formatting import format_date, format_datetime, format_size
+from hdh_wizard.i18n.formatting import (
+    format_date,
+    format_datetime,
+    format_duration,
+    format_size,
+)
 
 # --- sizes ----------------------------------------------------------------------------------
 
@@ -129,3 +134,11 @@ def test_a_utc_moment_is_converted_to_the_local_day_and_hour(local_zone: None) -
 def test_a_naive_moment_is_shown_as_it_is(local_zone: None) -> None:
     _set_zone("Europe/Paris")
     assert format_datetime(datetime(2024, 1, 1, 9, 7)) == "1er janvier 2024 à 09:07"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (44.6, "45 s"), (200, "3 min 20 s"), (7500, "2 h 05 min"), (-3, "0 s")],
+)
+def test_time_left_is_written_as_people_say_it(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text

@@ -3,72 +3,40 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.tmux_helpers import COMMAND, tmux, wait_for
+
 pytestmark = pytest.mark.slow
-
-COMMAND = Path(sys.executable).parent / "hdh-wizard"
-
-
-def _tmux(*args: str) -> str:
-    result = subprocess.run(["tmux", *args], capture_output=True, text=True, check=True)
-    return result.stdout
-
-
-def _wait_for(session: str, text: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = _tmux("capture-pane", "-p", "-t", session)
-        if text in screen:
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
-
-
-@pytest.fixture
-def tmux_session() -> object:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is required in CI")
-        pytest.skip("tmux not installed")
-    assert COMMAND.exists(), f"{COMMAND} not installed: pip install -e ."
-    name = f"hdh-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def _start_demo(session: str, home: Path, width: int, height: int) -> None:
     """`hdh-wizard demo` in a detached tmux window of that size, with `home` as its home."""
     env = f"env LANG=C.UTF-8 TERM=xterm-256color HOME={home}"
     command = f"cd {home} && {env} {COMMAND} demo; sleep 30"
-    _tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
+    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
 
 
 def test_installed_demo_runs_in_a_real_terminal(tmp_path: Path, tmux_session: str) -> None:
     _start_demo(tmux_session, tmp_path, 100, 30)
-    screen = _wait_for(tmux_session, "Anonymat des données")
+    screen = wait_for(tmux_session, "Anonymat des données")
     assert "Cas 1" in screen
     for _ in range(3):
-        _tmux("send-keys", "-t", tmux_session, "Down")
+        tmux("send-keys", "-t", tmux_session, "Down")
         time.sleep(0.2)
-    _tmux("send-keys", "-t", tmux_session, "Enter")
-    _wait_for(tmux_session, "Référence du contrat")
-    _tmux("send-keys", "-t", tmux_session, "-l", "HDH-OD-2024-017")
+    tmux("send-keys", "-t", tmux_session, "Enter")
+    wait_for(tmux_session, "Référence du contrat")
+    tmux("send-keys", "-t", tmux_session, "-l", "HDH-OD-2024-017")
     time.sleep(0.3)
-    _tmux("send-keys", "-t", tmux_session, "C-d")
-    _wait_for(tmux_session, "Brouillon enregistré")
-    _tmux("send-keys", "-t", tmux_session, "Escape")
+    tmux("send-keys", "-t", tmux_session, "C-d")
+    wait_for(tmux_session, "Brouillon enregistré")
+    tmux("send-keys", "-t", tmux_session, "Escape")
     time.sleep(0.3)
-    _tmux("send-keys", "-t", tmux_session, "q")
+    tmux("send-keys", "-t", tmux_session, "q")
     time.sleep(1)
     status = subprocess.run(
         [str(COMMAND), "status", str(tmp_path / "hdh-wizard-demo"), "--json"],
@@ -85,12 +53,12 @@ def test_installed_anonymity_step_measures_the_demo_in_a_real_terminal(
     tmp_path: Path, tmux_session: str
 ) -> None:
     _start_demo(tmux_session, tmp_path, 120, 40)
-    _wait_for(tmux_session, "Anonymat des données")
-    _tmux("send-keys", "-t", tmux_session, "Enter")  # the first step: anonymity
-    _wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed the roles
-    _tmux("send-keys", "-t", tmux_session, "Escape")
+    wait_for(tmux_session, "Anonymat des données")
+    tmux("send-keys", "-t", tmux_session, "Enter")  # the first step: anonymity
+    wait_for(tmux_session, "quasi-identifiant", timeout=60)  # the scan proposed the roles
+    tmux("send-keys", "-t", tmux_session, "Escape")
     time.sleep(0.3)
-    _tmux("send-keys", "-t", tmux_session, "q")
+    tmux("send-keys", "-t", tmux_session, "q")
     time.sleep(1)
     risk = subprocess.run(
         [str(COMMAND), "risk", "donnees", "--json"],

@@ -10,6 +10,7 @@ from hdh_wizard.core.enums import Role
 from hdh_wizard.core.release import Person
 from hdh_wizard.demo.generate import create_demo_data
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
+from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.ui.app import HdhWizardApp
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -22,5 +23,7 @@ def make_demo_project(folder: Path) -> projects.Project:
     return projects.create_project(folder, "Cohorte test", ALICE, paths, NOW)
 
 
-def make_app(folder: Path, lang: Lang = Lang.FR) -> HdhWizardApp:
-    return HdhWizardApp(folder, load_catalogue(lang), clock=lambda: NOW)
+def make_app(
+    folder: Path, lang: Lang = Lang.FR, portal: PortalSession | None = None
+) -> HdhWizardApp:
+    return HdhWizardApp(folder, load_catalogue(lang), clock=lambda: NOW, portal=portal)

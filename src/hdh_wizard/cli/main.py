@@ -16,7 +16,7 @@ from hdh_wizard import __version__
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue, detect_lang, load_catalogue
 
-COMMANDS = ("status", "demo", "restore-backup", "check", "convert", "risk")
+COMMANDS = ("status", "demo", "restore-backup", "check", "convert", "risk", "publish", "keys")
 DEMO_FOLDER = "hdh-wizard-demo"
 
 
@@ -78,6 +78,9 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("--no-open", action="store_true", help=cat.t("cli.demo.no_open"))
     elif command == "restore-backup":
         parser.add_argument("dir", help=cat.t("cli.help.dir"))
+    elif command == "publish":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        parser.add_argument("--yes", action="store_true", help=cat.t("cli.publish.yes"))
     elif command in ("check", "convert"):
         parser.add_argument("paths", nargs="+", help=cat.t("cli.check.paths"))
         parser.add_argument("--follow-links", action="store_true", help=cat.t("cli.check.follow"))
@@ -93,6 +96,16 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("--rule", action="append", default=[], help=cat.t("cli.risk.rule"))
         parser.add_argument("--json", action="store_true", help=cat.t("cli.risk.json"))
         parser.add_argument("--report", metavar="DIR", help=cat.t("cli.risk.report"))
+    elif command == "keys":
+        parser.add_argument(
+            "action",
+            nargs="?",
+            choices=["list", "forget"],
+            default="list",
+            help=cat.t("cli.keys.action"),
+        )
+        parser.add_argument("url", nargs="?", help=cat.t("cli.keys.url"))
+        parser.add_argument("--all", action="store_true", help=cat.t("cli.keys.all"))
     return parser
 
 
@@ -194,11 +207,19 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
             as_json=args.json,
             report_dir=Path(args.report).expanduser() if args.report else None,
         )
+    if command == "keys":
+        from hdh_wizard.cli.keys import run_keys
+
+        return run_keys(cat, args.action, args.url, forget_all=args.all)
     folder = Path(args.dir).expanduser()
     if command == "status":
         from hdh_wizard.cli.status import print_status
 
         return print_status(cat, folder, as_json=args.json)
+    if command == "publish":
+        from hdh_wizard.cli.publish import run_publish
+
+        return run_publish(cat, folder, yes=args.yes)
     if command == "restore-backup":
         from hdh_wizard.cli.restore import restore
 

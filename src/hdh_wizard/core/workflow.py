@@ -143,6 +143,22 @@ def save_draft(
     )
 
 
+def record_progress(
+    release: Release, step_id: StepId, outputs: Mapping[str, Any], now: datetime
+) -> Release:
+    """Keep the progress of long work (an upload chunk by chunk) without an audit entry each time.
+
+    Only an open step records progress: a finished one is reopened first (`undo_step`), so the
+    state never says done while the work that made it so is being redone.
+    """
+    record = release.record(step_id)
+    if record.status in SATISFIED or record.status is StepStatus.STALE:
+        raise StepError("error.draft_on_finished_step", step=step_id.value)
+    status = StepStatus.BLOCKED if record.status is StepStatus.BLOCKED else StepStatus.IN_PROGRESS
+    updated = replace(record, status=status, outputs=dict(outputs), updated_at=now)
+    return _with_record(release, step_id, updated)
+
+
 def commit_step(
     release: Release, step_id: StepId, outputs: Mapping[str, Any], actor: Person, now: datetime
 ) -> Release:

@@ -101,3 +101,15 @@ def format_decimal(value: float, lang: Lang = Lang.FR, digits: int = 3) -> str:
     """A number with up to `digits` decimals, comma-separated in French: 0,125."""
     text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if lang is Lang.FR else text
+
+
+def format_duration(seconds: float, lang: Lang = Lang.FR) -> str:
+    """A time left as people say it: "45 s", "3 min 20 s", "2 h 05 min" (the same in English)."""
+    total = max(round(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

@@ -22,6 +22,8 @@ from hdh_wizard.errors import HdhWizardError, StateFileError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import FileChangeKind, resolve_data_path
 from hdh_wizard.project import Project, ResumeReport
+from hdh_wizard.services.datagouv.session import PortalSession
+from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.ui.presenters import restored_message, step_list
 from hdh_wizard.ui.screens.dialogs import ConfirmDialog, ReasonDialog
 from hdh_wizard.ui.screens.files import FilesScreen
@@ -61,8 +63,10 @@ class HdhWizardApp(App[None]):
         lock: ProjectLock | None = None,
         actor: Person | None = None,
         clock: Clock = utc_now,
+        portal: PortalSession | None = None,
     ) -> None:
         super().__init__()
+        self._portal = portal
         self.cat = cat
         self.folder = folder
         self._lock = lock
@@ -83,6 +87,13 @@ class HdhWizardApp(App[None]):
 
     def now(self) -> datetime:
         return self._clock()
+
+    @property
+    def portal(self) -> PortalSession:
+        """The link to data.gouv.fr (API key lookup, clients), made on first use."""
+        if self._portal is None:
+            self._portal = PortalSession(SecretStore())
+        return self._portal
 
     def apply(self, change: Callable[[Release], Release]) -> bool:
         """Run a model change and save it; on refusal, say why and keep the old state."""

@@ -61,3 +61,40 @@ class ReasonDialog(WizardModal[str | None]):
             self.query_one("#reason-error", Static).update(self.t("error.reason_required"))
             return
         self.dismiss(reason)
+
+
+class TypedConfirmDialog(WizardModal[bool]):
+    """A confirmation that needs a word typed (the portal's name, before a first publication)."""
+
+    cancel_result = False
+
+    def __init__(self, question: str, word: str) -> None:
+        super().__init__()
+        self._question = question
+        self._word = word
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self._question, classes="dialog-question")
+            yield Input(placeholder=self._word, id="typed-word")
+            yield Static("", id="typed-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.t("dialog.confirm"), id="yes", variant="error")
+                yield Button(self.t("dialog.cancel"), id="no")
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "yes":
+            self._submit()
+        else:
+            self.dismiss(False)
+
+    def _submit(self) -> None:
+        if self.query_one("#typed-word", Input).value.strip() == self._word:
+            self.dismiss(True)
+        else:
+            self.query_one("#typed-error", Static).update(
+                self.t("dialog.type_word", word=self._word)
+            )

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.ui.steps.account import AccountStepScreen
 from hdh_wizard.ui.steps.anonymity import AnonymityStepScreen
 from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.ui.steps.co_admin import CoAdminStepScreen
 from hdh_wizard.ui.steps.contract import ContractStepScreen
+from hdh_wizard.ui.steps.dataset_page import DatasetPageStepScreen
+from hdh_wizard.ui.steps.deposit import DepositStepScreen
 from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
 from hdh_wizard.ui.steps.manual import ManualStepScreen
+from hdh_wizard.ui.steps.organization import OrganizationStepScreen
+from hdh_wizard.ui.steps.publication import PublicationStepScreen
 from hdh_wizard.ui.steps.volume import VolumeStepScreen
 
 DEDICATED: dict[StepId, type[StepScreen]] = {
+    StepId.ACCOUNT: AccountStepScreen,
+    StepId.ORGANIZATION: OrganizationStepScreen,
+    StepId.CO_ADMIN: CoAdminStepScreen,
+    StepId.DEPOSIT: DepositStepScreen,
+    StepId.DATASET_PAGE: DatasetPageStepScreen,
+    StepId.PUBLICATION: PublicationStepScreen,
     StepId.ANONYMITY: AnonymityStepScreen,
     StepId.CONTRACT: ContractStepScreen,
     StepId.INTEROPERABILITY: InteroperabilityStepScreen,

@@ -1,0 +1,118 @@
+"""`hdh-wizard publish [DIR] [--yes]`: the remaining data.gouv.fr steps, for scripts and staff.
+
+Exit 0 once the dataset is published (and seen public on the server), 1 when something needs a
+person first (the message says what), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hdh_wizard import project as projects
+from hdh_wizard.core.deposit_plan import LocalFile
+from hdh_wizard.core.release import Release
+from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.services.datagouv.deposit import DepositEvent
+from hdh_wizard.services.datagouv.errors import ApiError, describe
+from hdh_wizard.services.datagouv.headless import HeadlessPublisher, Said
+from hdh_wizard.services.datagouv.session import PortalSession
+from hdh_wizard.services.datagouv.upload import FileDigests
+from hdh_wizard.services.secrets import SecretStore
+from hdh_wizard.ui.portal_presenters import progress_text, resource_description
+
+
+def run_publish(
+    cat: Catalogue,
+    folder: Path,
+    *,
+    yes: bool,
+    portal: PortalSession | None = None,
+    chunk_size: int | None = None,
+) -> int:
+    if not projects.has_project(folder):
+        raise ProjectError("error.no_project", folder=str(folder))
+    lock = projects.acquire_lock(folder)
+    try:
+        project, _report = projects.open_project(folder, None, datetime.now(UTC))
+        printer = _Printer(cat)
+
+        def save(release: Release) -> Release:
+            projects.save(project, release)
+            return release
+
+        def describe_file(local: LocalFile, digests: FileDigests) -> str:
+            return resource_description(cat, local, digests)
+
+        publisher = HeadlessPublisher(
+            portal=portal or PortalSession(SecretStore()),
+            folder=folder,
+            actor=project.release.actor,
+            now=lambda: datetime.now(UTC),
+            save=save,
+            describe=describe_file,
+            confirm_production=lambda host: yes or _ask(cat, host),
+            say=printer.say,
+            on_event=printer.event,
+            chunk_size=chunk_size,
+        )
+        print(cat.t("publish.target", site=project.release.target.url), file=sys.stderr)
+        try:
+            publisher.run(project.release)
+        except ApiError as error:
+            printer.end_line()
+            print(f"hdh-wizard: {describe(error, cat)}", file=sys.stderr)
+            return 1
+        except HdhWizardError as error:
+            printer.end_line()
+            print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+            return 1
+        except OSError as error:
+            printer.end_line()
+            detail = cat.t(
+                "deposit.error.read", path=str(error.filename or ""), detail=error.strerror or ""
+            )
+            print(f"hdh-wizard: {detail}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        lock.release()
+
+
+def _ask(cat: Catalogue, host: str) -> bool:
+    """Without --yes, a first publication in production needs the host typed on a terminal."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(cat.t("publish.confirm_production", host=host) + " ")
+    except EOFError:
+        return False
+    return answer.strip() == host
+
+
+class _Printer:
+    """Results on stdout, progress on stderr (one line rewritten in a terminal)."""
+
+    def __init__(self, cat: Catalogue) -> None:
+        self.cat = cat
+        self.live = sys.stderr.isatty()
+        self.pending = False
+
+    def say(self, said: Said) -> None:
+        self.end_line()
+        print(self.cat.t(said.key, **said.params))
+
+    def event(self, event: DepositEvent) -> None:
+        if event.kind == "uploading" and self.live:
+            print("\r\033[K" + progress_text(self.cat, event), end="", file=sys.stderr)
+            self.pending = True
+        elif event.kind == "file_done":
+            self.end_line()
+            print(self.cat.t("publish.file_done", path=event.path), file=sys.stderr)
+
+    def end_line(self) -> None:
+        if self.pending:
+            print(file=sys.stderr)
+            self.pending = False

@@ -1,0 +1,38 @@
+"""The files a deposit sends: the files to publish, folders opened, hidden files left out."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from hdh_wizard.core.deposit_plan import LocalFile
+from hdh_wizard.core.release import Release
+from hdh_wizard.core.volume import published_files
+from hdh_wizard.inspect.fingerprint import resolve_stored_path
+
+
+def deposit_files(release: Release, folder: Path) -> tuple[list[LocalFile], list[str]]:
+    """(files found, paths missing): a folder gives each of its files, in name order."""
+    found: list[LocalFile] = []
+    missing: list[str] = []
+    for stored, _size in published_files(release):
+        path = resolve_stored_path(stored, folder)
+        try:
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    relative = child.relative_to(path)
+                    if child.is_file() and not any(p.startswith(".") for p in relative.parts):
+                        found.append(
+                            _local(str(PurePosixPath(stored) / relative.as_posix()), child)
+                        )
+            elif path.is_file():
+                found.append(_local(stored, path))
+            else:
+                missing.append(stored)
+        except OSError:
+            missing.append(stored)
+    return found, missing
+
+
+def _local(stored: str, path: Path) -> LocalFile:
+    stat = path.stat()
+    return LocalFile(stored, stat.st_size, stat.st_mtime_ns)

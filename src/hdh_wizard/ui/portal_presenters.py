@@ -1,0 +1,98 @@
+"""How the data.gouv.fr steps put facts into words: actions, progress, mismatches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+
+from hdh_wizard.core.deposit_plan import Action, LocalFile, Mismatch
+from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.i18n.formatting import format_duration, format_size
+from hdh_wizard.services.datagouv.deposit import DepositEvent
+from hdh_wizard.services.datagouv.upload import FileDigests
+
+
+def action_text(cat: Catalogue, action: Action) -> str:
+    return cat.t(f"deposit.action.{action.value}")
+
+
+def progress_text(cat: Catalogue, event: DepositEvent) -> str:
+    """ "fichier 2/3 · 12,3 Mo sur 45,6 Mo · 3,2 Mo/s · reste 10 s"."""
+    progress = event.progress
+    if progress is None:
+        return ""
+    lang = cat.lang
+    remaining = progress.remaining_seconds
+    return cat.t(
+        "deposit.progress",
+        path=event.path,
+        index=event.index,
+        count=event.count,
+        sent=format_size(progress.sent, lang),
+        total=format_size(progress.total, lang),
+        speed=format_size(int(progress.speed), lang),
+        left=format_duration(remaining, lang) if remaining is not None else "—",
+    )
+
+
+def mismatch_text(cat: Catalogue, mismatch: Mismatch) -> str:
+    return f"• {mismatch.path} : {cat.t(mismatch.key, **mismatch.params)}"
+
+
+def resource_description(cat: Catalogue, local: LocalFile, digests: FileDigests) -> str:
+    """The description each resource gets: what the file is, its size and its SHA-256, so
+    anyone can check a download (data.gouv.fr itself keeps only a SHA-1)."""
+    kind = local.format if cat.has(f"deposit.resource.{local.format}") else "other"
+    return cat.t(
+        f"deposit.resource.{kind}",
+        name=local.name,
+        format=local.format.upper(),
+        size=format_size(digests.size, cat.lang),
+        sha256=digests.sha256,
+    )
+
+
+def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
+    """The dataset as the server holds it, field by field, for the review before publishing."""
+
+    def ref_name(value: Any) -> str:
+        if isinstance(value, Mapping):
+            return str(value.get("name") or value.get("title") or value.get("id") or "—")
+        return str(value) if value else "—"
+
+    temporal = dataset.get("temporal_coverage")
+    period = "—"
+    if isinstance(temporal, Mapping) and temporal.get("start"):
+        start = str(temporal.get("start", ""))[:10]
+        end = str(temporal.get("end") or "")[:10]
+        period = f"{start} → {end}" if end else start
+    spatial = dataset.get("spatial")
+    zones, granularity = "—", "—"
+    if isinstance(spatial, Mapping):
+        raw_zones = spatial.get("zones") or []
+        zones = ", ".join(ref_name(z) for z in raw_zones) if raw_zones else "—"
+        granularity = ref_name(spatial.get("granularity"))
+    frequency = str(dataset.get("frequency") or "unknown")
+    frequency_label = (
+        cat.t(f"doc.frequency.{frequency}") if cat.has(f"doc.frequency.{frequency}") else frequency
+    )
+    rows = [
+        ("title", str(dataset.get("title") or "—")),
+        ("organization", ref_name(dataset.get("organization"))),
+        ("license", str(dataset.get("license") or "—")),
+        ("tags", ", ".join(str(t) for t in dataset.get("tags") or []) or "—"),
+        ("temporal", period),
+        ("frequency", frequency_label),
+        ("spatial", f"{zones} · {granularity}"),
+        (
+            "visibility",
+            cat.t("publication.private" if dataset.get("private") else "publication.public"),
+        ),
+    ]
+    text = Text()
+    for key, value in rows:
+        text.append(cat.t(f"publication.field.{key}") + " : ", style="bold")
+        text.append(value + "\n")
+    return text

@@ -1,0 +1,390 @@
+"""Route 1, step 4: the dataset on data.gouv.fr, its documentation, and its files.
+
+Two tabs: the documentation template (with its quality score, computed here before anything is
+sent) and the files: what will be sent, replaced or kept; progress (bytes, speed, time left);
+cancel; and a check of what the server holds. The dataset is created as a private draft:
+publication is the next step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, ProgressBar, Static, TabPane
+from textual.widgets.data_table import CellDoesNotExist
+
+from hdh_wizard.core import workflow
+from hdh_wizard.core.checks import Check
+from hdh_wizard.core.deposit_plan import (
+    Action,
+    LocalFile,
+    PlannedFile,
+    plan_deposit,
+    unsupported_formats,
+)
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
+from hdh_wizard.core.quality import Quality, ResourcePlan, planned_resource, quality_from_server
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.inspect.deposit_files import deposit_files
+from hdh_wizard.services.datagouv.deposit import (
+    DepositEvent,
+    DepositOutcome,
+    DepositRun,
+    dataset_body,
+)
+from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind, describe
+from hdh_wizard.services.datagouv.session import MissingKey
+from hdh_wizard.ui.portal_presenters import (
+    action_text,
+    mismatch_text,
+    progress_text,
+    resource_description,
+)
+from hdh_wizard.ui.steps.documentation_step import DocumentationStepScreen
+
+
+class DepositStepScreen(DocumentationStepScreen):
+    step_id = StepId.DEPOSIT
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[LocalFile] = []
+        self.missing: list[str] = []
+        self.plan: list[PlannedFile] = []
+        self.server_dataset: dict[str, Any] | None = None
+        self.outcome: DepositOutcome | None = None
+        self.cancel_event = threading.Event()
+        self.running = False
+        self.sent_documentation: dict[str, Any] | None = None
+
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane(self.t("deposit.tab.files"), id="tab-files"):
+            yield Static(id="deposit-summary", classes="portal-note")
+            yield DataTable(id="deposit-files", cursor_type="row", zebra_stripes=True)
+            yield ProgressBar(id="deposit-progress", show_eta=False)
+            yield Static(id="deposit-progress-text")
+            with Horizontal(classes="portal-buttons"):
+                yield Button(self.t("deposit.button.run"), id="deposit-run", variant="success")
+                yield Button(self.t("deposit.button.cancel"), id="deposit-cancel", disabled=True)
+                yield Button(self.t("deposit.button.verify"), id="deposit-verify")
+            yield Static(id="deposit-result", classes="portal-result")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#deposit-files", DataTable)
+        for key in ("file", "size", "action", "state"):
+            table.add_column(self.t(f"deposit.col.{key}"), key=key)
+        self.files, self.missing = deposit_files(self.release, self.wizard.project.folder)
+        self.show_plan()
+        if dataset_of(self.release) is not None:
+            self.read_server()
+
+    # --- what will be sent -----------------------------------------------------------------------
+
+    def show_plan(self) -> None:
+        record = dataset_of(self.release)
+        resources = (self.server_dataset or {}).get("resources") if self.server_dataset else None
+        # Without the server's view yet, the state's word is taken for what is there.
+        assumed = (
+            resources
+            if resources is not None
+            else [
+                {"id": f.resource_id, "filesize": f.size} for f in (record.files if record else ())
+            ]
+        )
+        self.plan = plan_deposit(self.files, record, assumed)
+        table = self.query_one("#deposit-files", DataTable)
+        table.clear()
+        sizes = {f.path: f.size for f in self.files}
+        for planned in self.plan:
+            size = sizes.get(planned.path, planned.deposited.size if planned.deposited else 0)
+            table.add_row(
+                planned.path,
+                format_size(size, self.cat.lang),
+                action_text(self.cat, planned.action),
+                "",
+                key=planned.path,
+            )
+        total = sum(f.size for f in self.files)
+        lines = [
+            self.t(
+                "deposit.summary",
+                count=len(self.files),
+                size=format_size(total, self.cat.lang),
+                dataset=record.page if record and record.page else self.t("deposit.no_dataset"),
+            )
+        ]
+        if self.missing:
+            lines.append(self.t("deposit.missing", paths=", ".join(self.missing)))
+        refused = unsupported_formats(self.files, self.lists.extensions if self.lists else ())
+        if refused:
+            lines.append(self.t("deposit.refused", paths=", ".join(f.path for f in refused)))
+        self.query_one("#deposit-summary", Static).update("\n".join(lines))
+
+    def resource_plans(self) -> list[ResourcePlan]:
+        return [
+            planned_resource(f.upload_name, resource_type=f.kind, description="-")
+            for f in self.files
+        ]
+
+    def server_quality(self) -> Quality | None:
+        return quality_from_server(self.server_dataset) if self.server_dataset else None
+
+    def _lists_loaded(self, lists: Any) -> None:
+        super()._lists_loaded(lists)
+        self.show_plan()
+
+    # --- the server's view -----------------------------------------------------------------------
+
+    def read_server(self) -> None:
+        record = dataset_of(self.release)
+        if record is None:
+            return
+        self.call_portal(
+            lambda client: client.dataset(record.dataset_id),
+            self.server_read,
+            status=self.t("deposit.reading"),
+        )
+
+    def server_read(self, dataset: dict[str, Any]) -> None:
+        self.server_dataset = dataset
+        self.show_plan()
+        self.refresh_documentation()
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        handlers = {
+            "deposit-run": self.start_deposit,
+            "deposit-cancel": self.cancel_deposit,
+            "deposit-verify": self.verify,
+        }
+        handler = handlers.get(event.button.id or "")
+        if handler is None:
+            super().on_button_pressed(event)
+            return
+        handler()
+
+    def start_deposit(self) -> None:
+        if self.running:
+            return
+        blocking = [c for c in self.documentation_checks() if not c.ok]
+        org = organization_of(self.release)
+        if blocking or org is None:
+            self.show_tab("tab-documentation")
+            self.show_status(
+                "\n".join(self.t(c.key, **c.params) for c in blocking)
+                or self.t("doc.check.organization"),
+                "error",
+            )
+            return
+        if self.missing:
+            self.show_status(self.t("deposit.missing", paths=", ".join(self.missing)), "error")
+            return
+        if not self.reopen_for_work():
+            return
+        self.running = True
+        self.cancel_event = threading.Event()
+        self.query_one("#deposit-run", Button).disabled = True
+        self.query_one("#deposit-cancel", Button).disabled = False
+        self.show_status(self.t("deposit.running"), "working")
+        self._deposit(self.documentation(), org.organization_id, self.cancel_event)
+
+    def reopen_for_work(self) -> bool:
+        """A finished deposit is reopened before it is redone: the state must not say done while
+        files are being replaced."""
+        status = self.release.record(self.step_id).status
+        if status not in (StepStatus.DONE, StepStatus.STALE, StepStatus.SKIPPED):
+            return True
+        actor, now = self.wizard.actor, self.wizard.now()
+        return self.wizard.apply(
+            lambda release: workflow.undo_step(release, self.step_id, actor, now)[0]
+        )
+
+    def cancel_deposit(self) -> None:
+        self.cancel_event.set()
+        self.show_status(self.t("deposit.cancelling"), "working")
+
+    @work(thread=True, exclusive=True, group="deposit")
+    def _deposit(self, doc: Any, organization_id: str, cancel: threading.Event) -> None:
+        folder = self.wizard.project.folder
+        try:
+            with self.wizard.portal.client(self.site) as client:
+                record = dataset_of(self.release)
+                payload = dataset_body(client, doc, organization_id, record)
+                run = DepositRun(
+                    client=client,
+                    site=self.site,
+                    folder=folder,
+                    files=self.files,
+                    payload=payload,
+                    describe=lambda f, d: resource_description(self.cat, f, d),
+                    save=lambda r: self.app.call_from_thread(self._save_record, r),
+                    on_event=lambda e: self.app.call_from_thread(self._event, e),
+                    cancel=cancel,
+                    chunk_size=self.wizard.portal.chunk_size,
+                )
+                outcome = run.run(record)
+                dataset = client.dataset(outcome.record.dataset_id)
+        except MissingKey:
+            self.app.call_from_thread(self._deposit_stopped, self.t("portal.no_key"))
+            return
+        except ApiError as error:
+            key = "deposit.cancelled" if error.kind is ErrorKind.CANCELLED else None
+            message = self.t(key) if key else describe(error, self.cat)
+            self.app.call_from_thread(self._deposit_stopped, message)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._deposit_stopped, error.message(self.cat))
+            return
+        except OSError as error:
+            message = self.t(
+                "deposit.error.read", path=str(error.filename or ""), detail=error.strerror or ""
+            )
+            self.app.call_from_thread(self._deposit_stopped, message)
+            return
+        self.app.call_from_thread(self._deposited, outcome, dataset, doc)
+
+    def _save_record(self, record: DatasetRecord) -> None:
+        """Each step the server accepted, kept at once (a crash resumes from here)."""
+        outputs = {**self.documentation_outputs(), "dataset": record.to_outputs()}
+        now = self.wizard.now()
+        self.wizard.apply(
+            lambda release: workflow.record_progress(release, self.step_id, outputs, now)
+        )
+
+    def _event(self, event: DepositEvent) -> None:
+        bar = self.query_one("#deposit-progress", ProgressBar)
+        text = self.query_one("#deposit-progress-text", Static)
+        table = self.query_one("#deposit-files", DataTable)
+        if event.kind == "uploading" and event.progress is not None:
+            bar.update(total=max(event.progress.total, 1), progress=event.progress.sent)
+            text.update(progress_text(self.cat, event))
+            self._set_cell(table, event.path, self.t("deposit.state.sending"))
+        elif event.kind == "hashing":
+            text.update(self.t("deposit.hashing", path=event.path))
+            self._set_cell(table, event.path, self.t("deposit.state.hashing"))
+        elif event.kind == "file_done":
+            self._set_cell(table, event.path, self.t("deposit.state.done"))
+        elif event.kind == "deleted":
+            self._set_cell(table, event.path, self.t("deposit.state.deleted"))
+        elif event.kind == "dataset":
+            text.update(self.t("deposit.dataset_ready"))
+
+    @staticmethod
+    def _set_cell(table: DataTable[Any], row: str, value: str) -> None:
+        with contextlib.suppress(CellDoesNotExist):  # a row not shown (a file removed meanwhile)
+            table.update_cell(row, "state", value)
+
+    def _deposit_stopped(self, message: str) -> None:
+        self.running = False
+        self.query_one("#deposit-run", Button).disabled = False
+        self.query_one("#deposit-cancel", Button).disabled = True
+        self.show_status(message, "error")
+        self.refresh_checks()
+
+    def _deposited(self, outcome: DepositOutcome, dataset: dict[str, Any], doc: Any) -> None:
+        self.running = False
+        self.query_one("#deposit-run", Button).disabled = False
+        self.query_one("#deposit-cancel", Button).disabled = True
+        self.outcome = outcome
+        self.server_dataset = dataset
+        self.sent_documentation = self.documentation_outputs()
+        self.show_status("", "")
+        self.show_outcome()
+        self.show_plan()
+        self.refresh_documentation()
+        self.refresh_checks()
+
+    def show_outcome(self) -> None:
+        result = self.query_one("#deposit-result", Static)
+        outcome = self.outcome
+        if outcome is None:
+            return
+        if outcome.verified:
+            result.update(
+                Text(
+                    self.t(
+                        "deposit.verified",
+                        count=len(outcome.record.files),
+                        page=outcome.record.page or outcome.record.dataset_id,
+                    ),
+                    style="green",
+                )
+            )
+        else:
+            lines = [mismatch_text(self.cat, m) for m in outcome.mismatches]
+            result.update(Text(self.t("deposit.not_verified") + "\n" + "\n".join(lines), "red"))
+
+    # --- verification alone ----------------------------------------------------------------------
+
+    def verify(self) -> None:
+        record = dataset_of(self.release)
+        if record is None:
+            self.show_status(self.t("deposit.no_dataset"), "error")
+            return
+        files = self.files
+
+        def check(client: Any) -> tuple[DepositOutcome, dict[str, Any]]:
+            run = DepositRun(
+                client=client,
+                site=self.site,
+                folder=self.wizard.project.folder,
+                files=files,
+                payload={},
+                describe=lambda f, d: "",
+                save=lambda r: None,
+            )
+            mismatches = run.verify(record)
+            dataset = client.dataset(record.dataset_id)
+            plan = plan_deposit(files, record, dataset.get("resources") or [])
+            return DepositOutcome(record, tuple(plan), tuple(mismatches)), dataset
+
+        self.call_portal(check, self._verified, status=self.t("deposit.verifying"))
+
+    def _verified(self, result: tuple[DepositOutcome, dict[str, Any]]) -> None:
+        self.outcome, self.server_dataset = result
+        self.sent_documentation = None  # the documentation on screen may differ from the server's
+        self.show_outcome()
+        self.show_plan()
+        self.refresh_documentation()
+
+    # --- the step --------------------------------------------------------------------------------
+
+    def read_outputs(self) -> dict[str, Any]:
+        outputs = self.documentation_outputs()
+        record = dataset_of(self.release)
+        if record is not None:
+            outputs["dataset"] = record.to_outputs()
+        return outputs
+
+    def step_checks(self) -> list[Check]:
+        record = dataset_of(self.release)
+        verified = (
+            self.outcome is not None
+            and self.outcome.verified
+            and record is not None
+            and self.outcome.record.dataset_id == record.dataset_id
+        )
+        pending = [p for p in self.plan if p.action is not Action.KEEP]
+        return [
+            *self.documentation_checks(),
+            Check("deposit.check.files", bool(self.files) and not self.missing),
+            Check("deposit.check.dataset", record is not None),
+            Check("deposit.check.all_sent", record is not None and not pending),
+            Check("deposit.check.verified", verified),
+            Check(
+                "deposit.check.documentation_sent",
+                self.sent_documentation is not None
+                and self.sent_documentation == self.documentation_outputs(),
+            ),
+        ]

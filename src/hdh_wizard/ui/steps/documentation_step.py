@@ -1,0 +1,235 @@
+"""What the deposit (route 1) and the dataset page (route 2) share: the documentation tab.
+
+The form is the guide's standardized template; the quality score is computed here, with
+data.gouv.fr's own criteria, before anything is sent. The lists the form offers (licences,
+granularities) come from the portal itself, so an id it does not know is never sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
+
+from hdh_wizard.core.checks import Check
+from hdh_wizard.core.documentation import (
+    Documentation,
+    check_documentation,
+    description_template,
+    documentation_from_outputs,
+    documentation_to_outputs,
+)
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.portal_records import dataset_of, organization_of
+from hdh_wizard.core.quality import Quality, ResourcePlan, compute_quality
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.tags import missing_best_practice_tags, suggest_tags
+from hdh_wizard.core.volume import published_files
+from hdh_wizard.services.datagouv.errors import ApiError
+from hdh_wizard.ui.steps.portal_base import PortalStepScreen
+from hdh_wizard.ui.widgets.documentation_form import DocumentationForm
+
+DOCUMENTATION_KEY = "documentation"
+
+
+@dataclass(frozen=True)
+class PortalLists:
+    """What the portal accepts, read once per screen (public endpoints, no key needed)."""
+
+    licenses: tuple[tuple[str, str], ...]
+    granularities: tuple[tuple[str, str], ...]
+    extensions: frozenset[str]
+
+
+def saved_documentation(outputs: dict[str, Any]) -> Documentation | None:
+    raw = outputs.get(DOCUMENTATION_KEY)
+    return documentation_from_outputs(raw) if isinstance(raw, dict) else None
+
+
+class DocumentationStepScreen(PortalStepScreen):
+    """A step screen whose first tab is the documentation form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: PortalLists | None = None
+        self.loaded_doc = False
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def compose_form(self) -> ComposeResult:
+        yield Static(id="doc-site", classes="portal-site")
+        with TabbedContent(id="doc-tabs", initial="tab-documentation"):
+            with TabPane(self.t("doc.tab.documentation"), id="tab-documentation"):
+                yield DocumentationForm(self.cat)
+            yield from self.compose_tabs()
+        yield self.status_line()
+
+    def compose_tabs(self) -> ComposeResult:
+        """The step's own tabs, after the documentation."""
+        yield from ()
+
+    @property
+    def doc_form(self) -> DocumentationForm:
+        return self.query_one(DocumentationForm)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#doc-site", Static).update(self.t("portal.site", site=self.site_label()))
+        if not self.loaded_doc:
+            self.doc_form.load(self.default_documentation())
+        self.refresh_documentation()
+        self._load_lists(self.site)
+
+    # --- the documentation -----------------------------------------------------------------------
+
+    def default_documentation(self) -> Documentation:
+        """A documentation saved on the other dataset step, else the template filled from the
+        release (its name, the anonymity step's measures, the files)."""
+        for step_id in (StepId.DEPOSIT, StepId.DATASET_PAGE):
+            saved = saved_documentation(dict(self.release.record(step_id).outputs))
+            if saved is not None:
+                return saved
+        return Documentation(
+            title=self.release.name,
+            description=self.template_text(),
+            contact_name=self.wizard.actor.name,
+        )
+
+    def template_text(self) -> str:
+        anonymity = self.release.record(StepId.ANONYMITY)
+        outputs = dict(anonymity.outputs) if anonymity.status is StepStatus.DONE else None
+        return description_template(
+            self.release.name, outputs, self.cat.lang, files=published_files(self.release)
+        )
+
+    def documentation(self) -> Documentation:
+        return self.doc_form.read()
+
+    def org_acronym(self) -> str:
+        org = organization_of(self.release)
+        return org.acronym if org else ""
+
+    def resource_plans(self) -> list[ResourcePlan]:
+        """The resources the dataset will have, for the score; none by default."""
+        return []
+
+    def local_quality(self) -> Quality:
+        known = {lid for lid, _ in self.lists.licenses} if self.lists else None
+        return compute_quality(
+            self.documentation(), self.resource_plans(), now=self.wizard.now(), known_licenses=known
+        )
+
+    def server_quality(self) -> Quality | None:
+        return None
+
+    def refresh_documentation(self) -> None:
+        doc = self.documentation()
+        form = self.doc_form
+        form.show_tag_advice(missing_best_practice_tags(doc.tags, self.org_acronym()))
+        form.show_quality(self.local_quality(), self.server_quality())
+
+    def documentation_checks(self) -> list[Check]:
+        doc = self.documentation()
+        lists = self.lists
+        problems = check_documentation(
+            doc,
+            known_licenses={lid for lid, _ in lists.licenses} if lists else None,
+            known_granularities={gid for gid, _ in lists.granularities} if lists else None,
+        )
+        checks = [Check(p.key, False, p.params) for p in problems]
+        start, end = self.doc_form.typed_dates()
+        if start.strip() and doc.temporal is None:
+            checks.append(Check("doc.form.date_unreadable", False, {"text": start}))
+        if end.strip() and (doc.temporal is None or doc.temporal.end is None):
+            checks.append(Check("doc.form.date_unreadable", False, {"text": end}))
+        checks.append(Check("doc.check.organization", organization_of(self.release) is not None))
+        if not problems:
+            checks.append(Check("doc.check.complete", True))
+        return checks
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "doc-zone-search":
+            query = event.value.strip()
+            if len(query) >= 2:
+                self._search_zones(self.site, query)
+            return
+        self.refresh_documentation()
+        super().on_input_changed(event)
+
+    def on_text_area_changed(self, event: Any) -> None:
+        self.refresh_documentation()
+        super().on_text_area_changed(event)
+
+    def on_select_changed(self, _: Any) -> None:
+        self.refresh_documentation()
+        self.refresh_checks()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "doc-zone-results" and event.option.id:
+            self.doc_form.add_zone(event.option.id)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "doc-template":
+            self.doc_form.set_description(self.template_text())
+        elif event.button.id == "doc-add-tags":
+            doc = self.documentation()
+            self.doc_form.add_tags(suggest_tags(self.org_acronym(), self.release.name, doc.tags))
+        else:
+            super().on_button_pressed(event)
+            return
+        self.refresh_documentation()
+        self.refresh_checks()
+
+    # --- the portal's lists ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="lists")
+    def _load_lists(self, site: str) -> None:
+        try:
+            with self.wizard.portal.anonymous(site) as client:
+                lists = PortalLists(
+                    tuple((lic.id, lic.title) for lic in client.licenses()),
+                    tuple((g.id, g.name) for g in client.granularities()),
+                    client.allowed_extensions(),
+                )
+        except ApiError:
+            return  # the form keeps its defaults; the deposit itself will say what is wrong
+        self.app.call_from_thread(self._lists_loaded, lists)
+
+    def _lists_loaded(self, lists: PortalLists) -> None:
+        self.lists = lists
+        doc = self.documentation()
+        self.doc_form.set_licenses(lists.licenses, doc.license)
+        self.doc_form.set_granularities(lists.granularities, doc.granularity)
+        self.refresh_documentation()
+        self.refresh_checks()
+
+    @work(thread=True, exclusive=True, group="zones")
+    def _search_zones(self, site: str, query: str) -> None:
+        try:
+            with self.wizard.portal.anonymous(site) as client:
+                zones = [(z.id, z.name) for z in client.zones_suggest(query, size=8)]
+        except ApiError:
+            zones = []
+        self.app.call_from_thread(self.doc_form.show_zone_results, zones)
+
+    # --- outputs ---------------------------------------------------------------------------------
+
+    def load_outputs(self, outputs: dict[str, Any]) -> None:
+        saved = saved_documentation(outputs)
+        if saved is not None:
+            self.doc_form.load(saved)
+            self.loaded_doc = True
+
+    def documentation_outputs(self) -> dict[str, Any]:
+        return {DOCUMENTATION_KEY: documentation_to_outputs(self.documentation())}
+
+    def has_dataset(self) -> bool:
+        return dataset_of(self.release) is not None
+
+    def show_tab(self, tab_id: str) -> None:
+        self.query_one("#doc-tabs", TabbedContent).active = tab_id

@@ -1,0 +1,88 @@
+"""What the data.gouv.fr step screens share: the portal they talk to, and calls in threads.
+
+A call to data.gouv.fr runs in a worker thread, so the screen never freezes; its result (or the
+explained error) comes back on the UI thread. Only one call per screen runs at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.widgets import Static
+
+from hdh_wizard.services.datagouv.client import DataGouvClient
+from hdh_wizard.services.datagouv.errors import ApiError, describe
+from hdh_wizard.services.datagouv.session import MissingKey
+from hdh_wizard.ui.steps.base import StepScreen
+
+T = TypeVar("T")
+
+
+class PortalStepScreen(StepScreen):
+    """A step screen that talks to the release's target portal."""
+
+    busy = False
+
+    @property
+    def site(self) -> str:
+        return self.release.target.url
+
+    def site_label(self) -> str:
+        # The environment's name says its address ("démonstration (demo.data.gouv.fr)").
+        return self.t(f"environment.{self.release.target.environment.value}", url=self.site)
+
+    def call_portal(
+        self,
+        call: Callable[[DataGouvClient], T],
+        done: Callable[[T], None],
+        *,
+        client: Callable[[], DataGouvClient] | None = None,
+        status: str = "",
+    ) -> None:
+        """Run `call` with a client in a thread; `done` gets its result, errors are shown."""
+        if self.busy:
+            return
+        self.busy = True
+        self.show_status(status or self.t("portal.working"), "working")
+        self._run(call, done, client or (lambda: self.wizard.portal.client(self.site)))
+
+    @work(thread=True, exclusive=True, group="portal")
+    def _run(
+        self,
+        call: Callable[[DataGouvClient], Any],
+        done: Callable[[Any], None],
+        make_client: Callable[[], DataGouvClient],
+    ) -> None:
+        try:
+            with make_client() as client:
+                result = call(client)
+        except MissingKey:
+            self.app.call_from_thread(self._failed, self.t("portal.no_key"))
+            return
+        except ApiError as error:
+            self.app.call_from_thread(self._failed, describe(error, self.cat))
+            return
+        self.app.call_from_thread(self._succeeded, done, result)
+
+    def _succeeded(self, done: Callable[[Any], None], result: Any) -> None:
+        self.busy = False
+        self.show_status("", "")
+        done(result)
+        self.refresh_checks()
+
+    def _failed(self, message: str) -> None:
+        self.busy = False
+        self.show_status(message, "error")
+        self.refresh_checks()
+
+    def show_status(self, message: str, kind: str) -> None:
+        """The line under the form that says what is going on, or what went wrong."""
+        for status in self.query("#portal-status").results(Static):
+            status.set_classes(f"portal-status -{kind}" if kind else "portal-status")
+            status.update(Text(message))
+
+    def status_line(self) -> Static:
+        return Static("", id="portal-status", classes="portal-status")

@@ -1,0 +1,124 @@
+"""`hdh-wizard publish`: the data.gouv.fr steps from the state, headless, against the real udata."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hdh_wizard import project as projects
+from hdh_wizard.cli.publish import run_publish
+from hdh_wizard.core import workflow
+from hdh_wizard.core.documentation import Documentation, TemporalCoverage, documentation_to_outputs
+from hdh_wizard.core.enums import Environment, StepStatus
+from hdh_wizard.core.portal_records import OrganizationRecord, dataset_of
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.i18n.catalogue import Lang, load_catalogue
+from hdh_wizard.services.datagouv.client import DataGouvClient
+from hdh_wizard.services.datagouv.session import PortalSession
+from tests.portal_helpers import new_organization, release_ready_for_portal, session_portal
+from tests.tui_helpers import ALICE, NOW
+from tests.udata_local.server import PARTNER, UdataServer
+
+CAT = load_catalogue(Lang.FR)
+DESCRIPTION = (
+    "## Présentation\nCohorte synthétique de mélanome pour tester la publication sans écran.\n\n"
+    "## Comment citer\nhdh-wizard, 2026.\n"
+)
+
+
+def planned_release(folder: Path, server: UdataServer) -> None:
+    """What the wizard leaves for the command: an organization chosen, the documentation written."""
+    project = release_ready_for_portal(folder, server)
+    org_id = new_organization(server)
+    release = workflow.save_draft(
+        project.release,
+        StepId.ORGANIZATION,
+        OrganizationRecord(server.url, org_id, "Consortium test", "CTEST").to_outputs(),
+        ALICE,
+        NOW,
+    )
+    doc = Documentation(
+        title="Cohorte mélanome (test sans écran)",
+        description=DESCRIPTION,
+        license="lov2",
+        tags=("ctest", "health-data-hub", "hdh", "melanoma"),
+        temporal=TemporalCoverage(NOW.date().replace(year=2012), NOW.date().replace(year=2016)),
+        frequency="punctual",
+    )
+    release = workflow.save_draft(
+        release, StepId.DEPOSIT, {"documentation": documentation_to_outputs(doc)}, ALICE, NOW
+    )
+    projects.save(project, release)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, udata_server: UdataServer) -> Path:
+    planned_release(tmp_path, udata_server)
+    return tmp_path
+
+
+def keyed_portal(server: UdataServer, chunk_size: int | None = None) -> PortalSession:
+    portal = session_portal(chunk_size)
+    portal.remember(server.url, PARTNER.api_key, keep=False)
+    return portal
+
+
+def test_publish_deposits_verifies_and_publishes_then_a_rerun_changes_nothing(
+    folder: Path, udata_server: UdataServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal = keyed_portal(udata_server, chunk_size=64 * 1024)
+    assert run_publish(CAT, folder, yes=False, portal=portal) == 0
+    out = capsys.readouterr().out
+    assert "Compte : Alice Martin" in out
+    assert "4 fichiers déposés et vérifiés" in out
+    assert "Publié : " in out
+    release = projects.read_project(folder)
+    for step in (StepId.ACCOUNT, StepId.ORGANIZATION, StepId.DEPOSIT, StepId.PUBLICATION):
+        assert release.record(step).status is StepStatus.DONE, step
+    record = dataset_of(release)
+    assert record is not None
+    with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
+        dataset = client.dataset(record.dataset_id)
+    assert dataset["private"] is False
+    assert len(dataset["resources"]) == 4
+    state = (folder / "hdh-release.yaml").read_text()
+    assert PARTNER.api_key not in state and PARTNER.api_key[-12:] not in state
+
+    assert run_publish(CAT, folder, yes=False, portal=portal) == 0
+    assert "déjà sur le serveur" in capsys.readouterr().out
+    with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
+        again = client.dataset(record.dataset_id)
+    assert [r["id"] for r in again["resources"]] == [r["id"] for r in dataset["resources"]]
+    assert dataset_of(projects.read_project(folder)) == record
+
+
+def test_publish_without_a_key_says_how_to_give_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_publish(CAT, folder, yes=True, portal=session_portal()) == 1
+    err = capsys.readouterr().err
+    assert "HDH_WIZARD_API_KEY" in err
+    assert projects.read_project(folder).record(StepId.DEPOSIT).status is not StepStatus.DONE
+
+
+def test_a_first_publication_in_production_needs_the_host_confirmed(
+    folder: Path, udata_server: UdataServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The local server stands in for www.data.gouv.fr: the target says production.
+    project = projects.open_project(folder, None, NOW)[0]
+    target = replace(project.release.target, environment=Environment.PRODUCTION)
+    projects.save(project, replace(project.release, target=target))
+    portal = keyed_portal(udata_server)
+    assert run_publish(CAT, folder, yes=False, portal=portal) == 1  # no terminal to ask on
+    assert "--yes" in capsys.readouterr().err
+    release = projects.read_project(folder)
+    assert release.record(StepId.DEPOSIT).status is StepStatus.DONE  # the draft is deposited
+    assert release.record(StepId.PUBLICATION).status is not StepStatus.DONE
+    record = dataset_of(release)
+    assert record is not None
+    with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
+        assert client.dataset(record.dataset_id)["private"] is True
+    assert run_publish(CAT, folder, yes=True, portal=portal) == 0
+    assert projects.read_project(folder).record(StepId.PUBLICATION).status is StepStatus.DONE
