@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import keyring.backends.fail
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree, Input, TabbedContent, TextArea
+from textual.widgets import DirectoryTree, Input, TextArea
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
@@ -37,6 +37,7 @@ from hdh_wizard.services.datagouv.retry import RetryPolicy
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.steps.deposit import DepositStepScreen
 
 SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
 WORK_ROOT = Path(tempfile.gettempdir()) / "hdh-wizard-screens"
@@ -168,7 +169,10 @@ async def _anonymity_measured(pilot: Pilot[None]) -> None:
 async def _deposit_files(pilot: Pilot[None]) -> None:
     """The deposit's second tab: what will be sent, before anything is."""
     await _open(StepId.DEPOSIT)(pilot)
-    pilot.app.screen.query_one("#doc-tabs", TabbedContent).active = "tab-files"
+    await _settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DepositStepScreen)
+    screen.show_tab("tab-files")
     await pilot.pause()
 
 
@@ -190,6 +194,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("step-manual", setup=_hosted_preview, drive=_open(StepId.PREPARE_DATA)),
     Scenario("step-account", size=(120, 40), drive=_open(StepId.ACCOUNT)),
     Scenario("step-deposit", size=(130, 50), setup=_ready_to_deposit, drive=_open(StepId.DEPOSIT)),
+    Scenario("step-deposit-files", size=(130, 40), setup=_ready_to_deposit, drive=_deposit_files),
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
     Scenario("step-interoperability", size=(130, 40), drive=_inspected),
     Scenario("step-anonymity", size=(130, 60), drive=_anonymity_measured),

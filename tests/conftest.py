@@ -108,3 +108,13 @@ def udata_server() -> Iterator[UdataServer]:
     server.start()
     yield server
     server.remove()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A local S3 server (moto) on 127.0.0.1, started once per test session: its endpoint URL."""
+    from tests.s3_local import LocalS3  # moto is slow to import: only for the tests using it
+
+    server = LocalS3().start()
+    yield server.url
+    server.stop()

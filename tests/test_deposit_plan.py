@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from hdh_wizard.core import workflow
 from hdh_wizard.core.deposit_plan import (
     Action,
     LocalFile,
@@ -13,8 +16,13 @@ from hdh_wizard.core.deposit_plan import (
     plan_deposit,
     unsupported_formats,
 )
+from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.period import parse_bound
 from hdh_wizard.core.portal_records import DatasetRecord, DepositedFile
+from hdh_wizard.core.release import DataFile, StepRecord
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.inspect.deposit_files import deposit_files
+from tests.conftest import PARTNER, T0
 
 SITE = "https://demo.data.gouv.fr"
 
@@ -119,3 +127,23 @@ def test_coverage_dates_are_read_as_partners_type_them(
     text: str, end: bool, expected: date | None
 ) -> None:
     assert parse_bound(text, end=end) == expected
+
+
+def test_an_original_replaced_by_its_anonymised_copy_is_never_deposited(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "patients.csv").write_text("id,age\n1,42\n")
+    (tmp_path / "data" / "visits.csv").write_text("id,date\n1,2020\n")
+    (tmp_path / "anon").mkdir()
+    (tmp_path / "anon" / "patients.generalised.csv").write_text("id,age\n1,40-49\n")
+    release = workflow.new_release("x", PARTNER, T0, [DataFile("data", 100, 0, "")])
+    replacement = {
+        "source": "data/patients.csv",
+        "path": "anon/patients.generalised.csv",
+        "size": 15,
+        "source_size": 12,
+    }
+    record = StepRecord(StepStatus.DONE, {"replacements": [replacement]})
+    release = replace(release, steps={**release.steps, StepId.ANONYMITY: record})
+    files, missing = deposit_files(release, tmp_path)
+    assert [f.path for f in files] == ["data/visits.csv", "anon/patients.generalised.csv"]
+    assert missing == []

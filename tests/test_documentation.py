@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hdh_wizard.core import workflow
 from hdh_wizard.core.documentation import (
     FREQUENCIES,
     PUT_FIELDS,
@@ -34,6 +36,10 @@ from hdh_wizard.core.documentation import (
     has_placeholders,
     merge_for_put,
 )
+from hdh_wizard.core.enums import Role as PersonRole
+from hdh_wizard.core.release import Person
+from hdh_wizard.core.state_file import dump_release, load_release
+from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.tags import (
     HDH_TAGS,
     TAG_MAX_LENGTH,
@@ -145,10 +151,24 @@ json.dump({f.value: fr.gettext(f.label._args[0]) for f in UpdateFrequency}, sys.
 # --- the state file -------------------------------------------------------------------------
 
 
-def test_documentation_survives_the_state_file_round_trip() -> None:
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def through_the_state_file(outputs: dict[str, Any], folder: Path) -> Any:
+    """The outputs as saved in a deposit draft by the project's own state file, and read back."""
+    release = workflow.new_release("Base", Person("A", PersonRole.PARTNER), NOW)
+    release = workflow.save_draft(
+        release, StepId.DEPOSIT, {"documentation": outputs}, Person("A", PersonRole.PARTNER), NOW
+    )
+    path = folder / "state.yaml"
+    path.write_text(dump_release(release), encoding="utf-8")
+    return load_release(path).record(StepId.DEPOSIT).outputs["documentation"]
+
+
+def test_documentation_survives_the_state_file_round_trip(tmp_path: Path) -> None:
     doc = guide_documentation()
-    text = yaml.safe_dump(documentation_to_outputs(doc), allow_unicode=True)
-    assert documentation_from_outputs(yaml.safe_load(text)) == doc
+    saved = through_the_state_file(documentation_to_outputs(doc), tmp_path)
+    assert documentation_from_outputs(saved) == doc
 
 
 dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
@@ -185,8 +205,9 @@ def test_any_documentation_survives_the_round_trip(
         frequency=frequency,
         zones=tuple(zones),
     )
-    text = yaml.safe_dump(documentation_to_outputs(doc), allow_unicode=True)
-    assert documentation_from_outputs(yaml.safe_load(text)) == doc
+    with tempfile.TemporaryDirectory() as folder:
+        saved = through_the_state_file(documentation_to_outputs(doc), Path(folder))
+    assert documentation_from_outputs(saved) == doc
 
 
 def test_outputs_are_plain_yaml_values() -> None:
@@ -287,7 +308,7 @@ def test_tags_are_sent_as_udata_stores_them_so_none_is_split_on_commas() -> None
 
 def test_the_contact_point_is_referenced_by_its_id_when_known() -> None:
     without = dataset_payload(guide_documentation(), ORG_ID, private=True)
-    assert "contact_points" not in without
+    assert without["contact_points"] == []  # a contact removed from the form is cleared
     with_one = dataset_payload(guide_documentation(), ORG_ID, private=True, contact_point_id="c1")
     assert with_one["contact_points"] == ["c1"]
 
@@ -368,7 +389,7 @@ def test_the_payload_replaces_the_servers_values_in_the_update() -> None:
     assert body["temporal_coverage"] == payload["temporal_coverage"]
     assert body["private"] is False
     assert body["tags"] == payload["tags"]
-    assert body["contact_points"] == ["cp1"]  # not managed by the payload: carried over
+    assert body["contact_points"] == []  # the form has no contact: cleared on the server
 
 
 def test_a_personal_dataset_sends_its_owner_by_id() -> None:
@@ -473,6 +494,7 @@ def test_every_problem_has_a_message_with_its_parameters(lang: Lang) -> None:
     found = check_documentation(bad, LICENSES, ZONES, GRANULARITIES)
     found += check_documentation(replace(bad, title="", description="", license=""))
     found += check_documentation(replace(bad, description=description_template("x", None, lang)))
+    found += check_documentation(replace(bad, contact_name="Équipe", contact_email=""))
     keys = {p.key for p in found}
     catalogue_keys = {k for k in cat.messages if k.startswith("doc.problem.")}
     assert keys == catalogue_keys  # every message is reachable, every problem has one

@@ -106,3 +106,18 @@ def test_an_organization_needs_a_name_a_description_and_a_web_address_if_any() -
     }
     good = OrganizationForm("Consortium VisioMel", "VISIOMEL", "x" * 60, "https://visiomel.fr")
     assert check_organization_form(good) == []
+
+
+def test_changing_the_portal_marks_the_portal_steps_to_review_not_the_prerequisites() -> None:
+    release = workflow.new_release("Base", PARTNER, T0)
+    release = workflow.commit_step(
+        release, StepId.ACCOUNT, AccountRecord(DEMO, "u1", "A", "keyring").to_outputs(), PARTNER, T0
+    )
+    release = workflow.commit_step(release, StepId.CONTRACT, {"reference": "x"}, PARTNER, T0)
+    moved = workflow.set_target(release, Environment.PRODUCTION, PARTNER, T0, confirmed=True)
+    assert moved.record(StepId.ACCOUNT).status is StepStatus.STALE
+    assert moved.record(StepId.ACCOUNT).reason == "target_changed"
+    assert moved.record(StepId.CONTRACT).status is StepStatus.DONE
+    assert not workflow.is_complete(moved)
+    same = workflow.set_target(release, Environment.DEMO, PARTNER, T0)
+    assert same.record(StepId.ACCOUNT).status is StepStatus.DONE

@@ -5,6 +5,7 @@ ever on disk in clear, in a message or in a repr."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -44,8 +45,11 @@ STORAGE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 FR = load_catalogue(Lang.FR)
 EN = load_catalogue(Lang.EN)
 
+HAS_SECRET_SERVICE = bool(shutil.which("gnome-keyring-daemon") and shutil.which("dbus-daemon"))
+# CI installs them (scripts/setup.sh --dev): there, their absence is a failure, not a skip.
+assert HAS_SECRET_SERVICE or not os.environ.get("CI"), "CI needs gnome-keyring and dbus"
 NEEDS_SECRET_SERVICE = pytest.mark.skipif(
-    not (shutil.which("gnome-keyring-daemon") and shutil.which("dbus-daemon")),
+    not HAS_SECRET_SERVICE,
     reason="the real Secret Service needs the Debian packages gnome-keyring and dbus",
 )
 
@@ -262,24 +266,36 @@ def test_an_entry_deleted_with_another_tool_is_no_longer_listed(
 
 
 @NEEDS_SECRET_SERVICE
-def test_the_environment_variable_wins_over_the_session_and_the_keyring(
+def test_a_key_typed_this_session_wins_then_the_environment_then_the_keyring(
     secret_service: SecretServiceSession,
 ) -> None:
     secret_service_store().save(SecretKind.API_KEY, DEMO, DEMO_KEY)
     environ = {"HDH_WIZARD_API_KEY": f"  {PROD_KEY}\n"}
     store = secret_service_store(environ)
     store.save(SecretKind.API_KEY, PRODUCTION, "udata_typed_this_session_only_0000", remember=False)
-    for site in (DEMO, PRODUCTION, "https://data.example.org"):
-        assert store.get(SecretKind.API_KEY, site) == Secret(PROD_KEY, KeySource.ENVIRONMENT)
+    # Typed and verified just now: it is the one the partner means.
+    assert store.get(SecretKind.API_KEY, PRODUCTION) == Secret(
+        "udata_typed_this_session_only_0000", KeySource.SESSION
+    )
+    assert store.get(SecretKind.API_KEY, DEMO) == Secret(PROD_KEY, KeySource.ENVIRONMENT)
     # The API key variable says nothing about the storage secret.
     assert store.get(SecretKind.STORAGE_SECRET, S3) is None
     environ["HDH_WIZARD_STORAGE_SECRET"] = STORAGE_SECRET
     assert store.get(SecretKind.STORAGE_SECRET, S3) == Secret(STORAGE_SECRET, KeySource.ENVIRONMENT)
     environ.clear()
-    assert store.get(SecretKind.API_KEY, PRODUCTION) == Secret(
-        "udata_typed_this_session_only_0000", KeySource.SESSION
-    )
     assert store.get(SecretKind.API_KEY, DEMO) == Secret(DEMO_KEY, KeySource.KEYRING)
+
+
+def test_the_environment_key_goes_only_to_data_gouv_fr_or_the_portal_named() -> None:
+    environ = {"HDH_WIZARD_API_KEY": PROD_KEY}
+    store = SecretStore(environ=environ, backend=fail.Keyring())  # type: ignore[no-untyped-call]
+    assert store.get(SecretKind.API_KEY, "https://www.data.gouv.fr") is not None
+    assert store.get(SecretKind.API_KEY, "https://data.example.org") is None  # never sent there
+    environ["HDH_WIZARD_API_URL"] = "https://data.example.org/"
+    assert store.get(SecretKind.API_KEY, "https://data.example.org") == Secret(
+        PROD_KEY, KeySource.ENVIRONMENT
+    )
+    assert store.get(SecretKind.API_KEY, "https://www.data.gouv.fr") is None
 
 
 @NEEDS_SECRET_SERVICE

@@ -8,24 +8,34 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static, TabbedContent, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 
 from hdh_wizard import project as projects
+from hdh_wizard.core import workflow
 from hdh_wizard.core.documentation import documentation_from_outputs
 from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import dataset_of, organization_of
+from hdh_wizard.core.portal_records import (
+    AccountRecord,
+    InvitationRecord,
+    OrganizationRecord,
+    dataset_of,
+    organization_of,
+)
 from hdh_wizard.core.quality import compute_quality, quality_from_server, resource_plans_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.services.datagouv.client import DataGouvClient
+from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.screens.home import HomeScreen
 from hdh_wizard.ui.steps.account import AccountStepScreen
 from hdh_wizard.ui.steps.co_admin import CoAdminStepScreen
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 from hdh_wizard.ui.steps.organization import OrganizationStepScreen
 from hdh_wizard.ui.steps.publication import PublicationStepScreen
+from hdh_wizard.ui.widgets.checklist import Checklist
 from hdh_wizard.ui.widgets.checks import ChecksPanel
 from tests.portal_helpers import release_ready_for_portal, session_portal
-from tests.tui_helpers import make_app
+from tests.tui_helpers import ALICE, NOW, make_app, make_demo_project
 from tests.udata_local.server import OPEN_SCIENCE, PARTNER, UdataServer
 
 SIZE = (130, 45)
@@ -162,7 +172,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         assert "hdh" in screen.query_one("#doc-tags", Input).value
         screen.query_one("#doc-contact-email", Input).value = PARTNER.email
         await pilot.pause()
-        screen.query_one("#doc-tabs", TabbedContent).active = "tab-files"
+        screen.show_tab("tab-files")
         await pilot.pause()
         screen.start_deposit()
         await wait_for(pilot, lambda: screen.outcome is not None or not screen.running)
@@ -214,3 +224,56 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
     assert len(dataset["resources"]) == 4
     assert dataset["private"] is False  # an update keeps it published
     assert release.record(StepId.PUBLICATION).status is StepStatus.STALE
+
+
+async def test_home_shows_an_invitation_waiting_to_be_accepted(tmp_path: Path) -> None:
+    project = make_demo_project(tmp_path)
+    site = project.release.target.url
+    release = workflow.commit_step(
+        project.release,
+        StepId.ACCOUNT,
+        AccountRecord(site, "u", "A", "session").to_outputs(),
+        ALICE,
+        NOW,
+    )
+    release = workflow.commit_step(
+        release,
+        StepId.ORGANIZATION,
+        OrganizationRecord(site, "o", "Consortium").to_outputs(),
+        ALICE,
+        NOW,
+    )
+    invitation = InvitationRecord(site, "o", "i1", "helene.durand@health-data-hub.fr")
+    release = workflow.commit_step(release, StepId.CO_ADMIN, invitation.to_outputs(), ALICE, NOW)
+    projects.save(project, release)
+    app = make_app(tmp_path, portal=session_portal())
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        home.query_one(Checklist).highlighted = home.query_one(Checklist).get_option_index(
+            StepId.CO_ADMIN.value
+        )
+        await pilot.pause()
+        detail = str(home.query_one("#step-detail", Static).render())
+        assert "helene.durand@health-data-hub.fr" in detail
+        assert "en attente d'acceptation" in detail
+
+
+async def test_fields_refused_by_the_server_are_named_and_marked_on_the_form(
+    folder: Path,
+) -> None:
+    app = make_app(folder, portal=session_portal())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot, StepId.DEPOSIT)
+        assert isinstance(screen, DepositStepScreen)
+        refused = ApiError(
+            ErrorKind.INVALID,
+            status=400,
+            field_errors={"frequency": ("Not a valid choice",), "spatial.zones": ("Unknown",)},
+        )
+        message = screen.explain(refused)
+        assert "Fréquence de mise à jour : Not a valid choice" in message
+        assert "Couverture territoriale" in message
+        assert screen.query_one("#doc-frequency").has_class("-server-refused")
+        assert screen.query_one("#doc-zones").has_class("-server-refused")
+        assert not screen.query_one("#doc-title").has_class("-server-refused")

@@ -22,6 +22,7 @@ from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.datagouv.upload import FileDigests
 from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.ui.portal_presenters import progress_text, resource_description
+from hdh_wizard.ui.presenters import resume_lines
 
 
 def run_publish(
@@ -36,15 +37,17 @@ def run_publish(
         raise ProjectError("error.no_project", folder=str(folder))
     lock = projects.acquire_lock(folder)
     try:
-        project, _report = projects.open_project(folder, None, datetime.now(UTC))
+        project, report = projects.open_project(folder, None, datetime.now(UTC))
         printer = _Printer(cat)
+        for line in resume_lines(cat, report):  # files changed since: say which, first
+            print(line, file=sys.stderr)
 
         def save(release: Release) -> Release:
             projects.save(project, release)
             return release
 
         def describe_file(local: LocalFile, digests: FileDigests) -> str:
-            return resource_description(cat, local, digests)
+            return resource_description(local, digests)
 
         publisher = HeadlessPublisher(
             portal=portal or PortalSession(SecretStore()),
@@ -68,6 +71,8 @@ def run_publish(
         except HdhWizardError as error:
             printer.end_line()
             print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+            for key, params in getattr(error, "details", ()):
+                print(f"  • {cat.t(key, **params)}", file=sys.stderr)
             return 1
         except OSError as error:
             printer.end_line()

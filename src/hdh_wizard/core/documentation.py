@@ -286,8 +286,8 @@ def dataset_payload(
         "organization": organization_id,
         "private": private,
     }
-    if contact_point_id:
-        payload["contact_points"] = [contact_point_id]
+    # Always sent: an empty list clears a removed contact (a PUT keeps what it is not sent).
+    payload["contact_points"] = [contact_point_id] if contact_point_id else []
     return payload
 
 
@@ -407,6 +407,9 @@ def check_documentation(
         problem("contact_email", "contact_too_long", max=CONTACT_MAX)
     elif email and not _EMAIL.match(email):
         problem("contact_email", "contact_email", email=email)
+    elif doc.contact_name.strip() and not email:
+        # udata refuses a contact point without an address: say it before the deposit starts.
+        problem("contact_email", "contact_email_required")
     return problems
 
 

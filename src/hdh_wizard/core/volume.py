@@ -73,6 +73,18 @@ def published_files(release: Release) -> tuple[tuple[str, int], ...]:
     return tuple(files)
 
 
+def replaced_sources(release: Release) -> frozenset[str]:
+    """The files the anonymity step replaced by a transformed copy: never to be published, even
+    when they lie in a declared folder that is published otherwise."""
+    record = release.record(StepId.ANONYMITY)
+    replacements = record.outputs.get("replacements") if record.status is StepStatus.DONE else None
+    sources: set[str] = set()
+    for item in replacements if isinstance(replacements, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("source"), str):
+            sources.add(item["source"].partition(" › ")[0])
+    return frozenset(sources)
+
+
 def summarize_release(release: Release) -> VolumeSummary:
     files = published_files(release)
     total = sum(size for _, size in files)

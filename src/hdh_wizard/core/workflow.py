@@ -44,6 +44,16 @@ from hdh_wizard.core.steps import (
 from hdh_wizard.errors import StepError
 
 SATISFIED = frozenset({StepStatus.DONE, StepStatus.SKIPPED})
+# The steps done on a data.gouv.fr portal (or HDH's storage for it): redone after a target change.
+PORTAL_STEPS = (
+    StepId.ACCOUNT,
+    StepId.ORGANIZATION,
+    StepId.CO_ADMIN,
+    StepId.DEPOSIT,
+    StepId.DATASET_PAGE,
+    StepId.REFERENCE_URLS,
+    StepId.PUBLICATION,
+)
 
 
 def new_release(name: str, actor: Person, now: datetime, files: Iterable[DataFile] = ()) -> Release:
@@ -334,7 +344,8 @@ def set_target(
         target = Target(environment, url or "")
     else:
         target = Target(environment, ENVIRONMENT_URLS[environment])
-    return _log(
+    moved = target.url.rstrip("/").lower() != release.target.url.rstrip("/").lower()
+    release = _log(
         replace(release, target=target),
         actor,
         now,
@@ -342,6 +353,12 @@ def set_target(
         None,
         f"{target.environment}:{target.url}",
     )
+    if not moved:
+        return release
+    # What was done on one portal does not exist on another: account, organization, dataset and
+    # publication are to be done again there (their records name their portal and are ignored).
+    done = [s for s in PORTAL_STEPS if status_of(release, s) is StepStatus.DONE]
+    return _mark_stale(release, done, "target_changed", actor, now)
 
 
 def set_files(

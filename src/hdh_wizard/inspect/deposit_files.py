@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 from hdh_wizard.core.deposit_plan import LocalFile
 from hdh_wizard.core.release import Release
-from hdh_wizard.core.volume import published_files
+from hdh_wizard.core.volume import published_files, replaced_sources
 from hdh_wizard.inspect.fingerprint import resolve_stored_path
 
 
@@ -14,16 +14,17 @@ def deposit_files(release: Release, folder: Path) -> tuple[list[LocalFile], list
     """(files found, paths missing): a folder gives each of its files, in name order."""
     found: list[LocalFile] = []
     missing: list[str] = []
+    replaced = replaced_sources(release)  # an original replaced by its anonymised copy
     for stored, _size in published_files(release):
         path = resolve_stored_path(stored, folder)
         try:
             if path.is_dir():
                 for child in sorted(path.rglob("*")):
                     relative = child.relative_to(path)
-                    if child.is_file() and not any(p.startswith(".") for p in relative.parts):
-                        found.append(
-                            _local(str(PurePosixPath(stored) / relative.as_posix()), child)
-                        )
+                    name = str(PurePosixPath(stored) / relative.as_posix())
+                    hidden = any(p.startswith(".") for p in relative.parts)
+                    if child.is_file() and not hidden and name not in replaced:
+                        found.append(_local(name, child))
             elif path.is_file():
                 found.append(_local(stored, path))
             else:

@@ -27,6 +27,9 @@ from hdh_wizard.i18n.catalogue import Catalogue
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+# The environment's API key is sent only to these hosts, unless HDH_WIZARD_API_URL names another.
+DATA_GOUV_HOSTS = frozenset({"demo.data.gouv.fr", "www.data.gouv.fr"})
+API_URL_VAR = "HDH_WIZARD_API_URL"
 SERVICE_PREFIX = "hdh-wizard"
 # keyring cannot list its entries portably (Keychain, Credential Locker and Secret Service differ),
 # so the (kind, URL) pairs this program stored are kept in one more keyring entry. It lives with
@@ -199,25 +202,43 @@ class SecretStore:
     # --- the secrets ----------------------------------------------------------------------------
 
     def get(self, kind: SecretKind, url: str) -> Secret | None:
-        """The secret for this portal: environment variable, then session memory, then keyring.
+        """The secret for this portal: the one typed this session (it was just verified), then
+        the environment variable, then the keyring.
 
         Raises `SecretError` when a keyring exists but cannot be read (locked, gone).
         """
-        from_env = self.from_environment(kind)
-        if from_env is not None:
-            return from_env
         where = normalize_url(url)
         if (kind, where) in self._session:
             return Secret(self._session[kind, where], KeySource.SESSION)
+        from_env = self.from_environment(kind, url)
+        if from_env is not None:
+            return from_env
         if not self.status().available:
             return None
         value = self._call(lambda b: b.get_password(_service(kind), where))
         return Secret(value, KeySource.KEYRING) if value else None
 
-    def from_environment(self, kind: SecretKind) -> Secret | None:
-        """The secret given by `HDH_WIZARD_API_KEY` / `HDH_WIZARD_STORAGE_SECRET`, for every URL."""
+    def from_environment(self, kind: SecretKind, url: str | None = None) -> Secret | None:
+        """The secret given by `HDH_WIZARD_API_KEY` / `HDH_WIZARD_STORAGE_SECRET`.
+
+        The API key goes only to data.gouv.fr (demo and www), or to the one portal named by
+        `HDH_WIZARD_API_URL`: a project aimed at another address must not receive it.
+        """
         value = self._environ.get(ENV_VARS[kind], "").strip()
-        return Secret(value, KeySource.ENVIRONMENT) if value else None
+        if not value:
+            return None
+        if kind is SecretKind.API_KEY and url is not None and not self._env_key_goes_to(url):
+            return None
+        return Secret(value, KeySource.ENVIRONMENT)
+
+    def _env_key_goes_to(self, url: str) -> bool:
+        bound = self._environ.get(API_URL_VAR, "").strip()
+        try:
+            if bound:
+                return normalize_url(bound) == normalize_url(url)
+            return urlsplit(normalize_url(url)).hostname in DATA_GOUV_HOSTS
+        except SecretError:
+            return False
 
     def save(self, kind: SecretKind, url: str, value: str, *, remember: bool = True) -> KeySource:
         """Keep a (verified) secret: in the keyring when one is available and `remember`, else in

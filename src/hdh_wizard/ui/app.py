@@ -20,11 +20,11 @@ from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError, StateFileError
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.inspect.fingerprint import FileChangeKind, resolve_data_path
+from hdh_wizard.inspect.fingerprint import resolve_data_path
 from hdh_wizard.project import Project, ResumeReport
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
-from hdh_wizard.ui.presenters import restored_message, step_list
+from hdh_wizard.ui.presenters import restored_message, resume_lines, step_list
 from hdh_wizard.ui.screens.dialogs import ConfirmDialog, ReasonDialog
 from hdh_wizard.ui.screens.files import FilesScreen
 from hdh_wizard.ui.screens.help import HelpScreen
@@ -37,6 +37,7 @@ from hdh_wizard.ui.steps.base import StepScreen
 from hdh_wizard.ui.steps.registry import step_screen
 
 Clock = Callable[[], datetime]
+PORTAL_WORK = ("deposit", "portal")  # worker groups that write to data.gouv.fr
 STYLES = Path(__file__).parent / "styles"
 
 
@@ -112,6 +113,15 @@ class HdhWizardApp(App[None]):
     def open_step(self, step_id: StepId) -> None:
         screen: StepScreen = step_screen(step_id)
         self.push_screen(screen)
+
+    async def action_quit(self) -> None:
+        """Quitting while data.gouv.fr is being written to could lose what it just made (a
+        dataset's id): ask first."""
+        busy = [w for w in self.workers if w.group in PORTAL_WORK and w.is_running]
+        if not busy:
+            self.exit()
+            return
+        self.confirm(self.cat.t("app.quit_while_sending"), self.exit)
 
     def show_help(self, topic: str) -> None:
         self.push_screen(HelpScreen(topic))
@@ -255,16 +265,7 @@ class HdhWizardApp(App[None]):
     def _announce(self, report: ResumeReport) -> None:
         if not report.needs_attention:
             return
-        lines = []
-        for kind in (FileChangeKind.MODIFIED, FileChangeKind.MISSING, FileChangeKind.UNREADABLE):
-            paths = projects.changed_paths(report, kind)
-            if paths:
-                lines.append(self.cat.t(f"resume.files_{kind.value}", paths=", ".join(paths)))
-        message = "\n".join(lines)
-        if report.stale_steps:
-            message += "\n" + self.cat.t(
-                "resume.steps_stale", steps=step_list(self.cat, report.stale_steps)
-            )
+        message = "\n".join(resume_lines(self.cat, report))
         self.notify(message, title=self.cat.t("resume.title"), severity="warning", timeout=20)
 
     def on_unmount(self) -> None:

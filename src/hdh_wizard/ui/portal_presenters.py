@@ -8,7 +8,16 @@ from typing import Any
 from rich.text import Text
 
 from hdh_wizard.core.deposit_plan import Action, LocalFile, Mismatch
-from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.core.portal_records import (
+    account_of,
+    dataset_of,
+    invitation_of,
+    organization_of,
+    publication_of,
+)
+from hdh_wizard.core.release import Release
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.i18n.catalogue import Catalogue, Lang, load_catalogue
 from hdh_wizard.i18n.formatting import format_duration, format_size
 from hdh_wizard.services.datagouv.deposit import DepositEvent
 from hdh_wizard.services.datagouv.upload import FileDigests
@@ -41,9 +50,12 @@ def mismatch_text(cat: Catalogue, mismatch: Mismatch) -> str:
     return f"• {mismatch.path} : {cat.t(mismatch.key, **mismatch.params)}"
 
 
-def resource_description(cat: Catalogue, local: LocalFile, digests: FileDigests) -> str:
+def resource_description(local: LocalFile, digests: FileDigests) -> str:
     """The description each resource gets: what the file is, its size and its SHA-256, so
-    anyone can check a download (data.gouv.fr itself keeps only a SHA-1)."""
+    anyone can check a download (data.gouv.fr itself keeps only a SHA-1). Published text is in
+    French, data.gouv.fr's language, whatever the wizard's: a re-run in English must not
+    rewrite it."""
+    cat = load_catalogue(Lang.FR)
     kind = local.format if cat.has(f"deposit.resource.{local.format}") else "other"
     return cat.t(
         f"deposit.resource.{kind}",
@@ -96,3 +108,23 @@ def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
         text.append(cat.t(f"publication.field.{key}") + " : ", style="bold")
         text.append(value + "\n")
     return text
+
+
+def portal_detail(cat: Catalogue, release: Release, step_id: StepId) -> str:
+    """What a data.gouv.fr step holds on the current portal, for the home screen's detail line."""
+    if step_id is StepId.ACCOUNT and (account := account_of(release)):
+        return cat.t("home.portal.account", name=account.user_name)
+    if step_id is StepId.ORGANIZATION and (org := organization_of(release)):
+        return cat.t("home.portal.organization", name=org.name)
+    if step_id is StepId.CO_ADMIN and (invitation := invitation_of(release)):
+        state = "accepted" if invitation.accepted else "pending"
+        return cat.t(f"home.portal.invitation_{state}", invitee=invitation.invitee)
+    if step_id in (StepId.DEPOSIT, StepId.DATASET_PAGE) and (dataset := dataset_of(release)):
+        return cat.t(
+            "home.portal.dataset",
+            page=dataset.page or dataset.dataset_id,
+            count=len(dataset.files),
+        )
+    if step_id is StepId.PUBLICATION and (publication := publication_of(release)):
+        return cat.t("home.portal.published", page=publication.page)
+    return ""

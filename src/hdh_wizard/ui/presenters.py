@@ -12,6 +12,8 @@ from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.inspect.fingerprint import FileChangeKind
+from hdh_wizard.project import ResumeReport, changed_paths
 
 STATUS_SYMBOLS: dict[StepStatus, str] = {
     StepStatus.TODO: "○",
@@ -78,6 +80,8 @@ def reason_text(cat: Catalogue, status: StepStatus, reason: str) -> str:
         return cat.t("stale.changed", step=step_title(cat, StepId(step)))
     if reason == "route_changed":
         return cat.t("stale.route_changed")
+    if reason == "target_changed":
+        return cat.t("stale.target_changed")
     return cat.t("stale.files_changed")
 
 
@@ -85,3 +89,15 @@ def restored_message(cat: Catalogue, kept: Path | None) -> str:
     if kept is None:
         return cat.t("state_error.restored_nothing_kept")
     return cat.t("state_error.restored", kept=str(kept))
+
+
+def resume_lines(cat: Catalogue, report: ResumeReport) -> list[str]:
+    """What changed in the data files since the last session, and the steps now to review."""
+    lines = []
+    for kind in (FileChangeKind.MODIFIED, FileChangeKind.MISSING, FileChangeKind.UNREADABLE):
+        paths = changed_paths(report, kind)
+        if paths:
+            lines.append(cat.t(f"resume.files_{kind.value}", paths=", ".join(paths)))
+    if report.stale_steps:
+        lines.append(cat.t("resume.steps_stale", steps=step_list(cat, report.stale_steps)))
+    return lines

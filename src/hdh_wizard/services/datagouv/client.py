@@ -482,7 +482,15 @@ class DataGouvClient:
             ) from None
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        """The key out of a text, also as an error may quote it (repr, escaped line breaks) or
+        in pieces (a key holding a line break is split by the header check that refuses it)."""
+        if not self._key:
+            return text
+        forms = {self._key, repr(self._key)[1:-1], repr(self._key.encode())[2:-1]}
+        forms.update(piece for piece in self._key.split() if len(piece) >= 6)
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
+        return text
 
     def _call(
         self,

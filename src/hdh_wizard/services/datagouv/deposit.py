@@ -21,6 +21,7 @@ from hdh_wizard.core.deposit_plan import (
     PlannedFile,
     compare_with_server,
     plan_deposit,
+    unsupported_formats,
 )
 from hdh_wizard.core.documentation import Documentation, dataset_payload
 from hdh_wizard.core.portal_records import DatasetRecord, DepositedFile
@@ -117,6 +118,10 @@ class DepositRun:
     # --- the files -----------------------------------------------------------------------------
 
     def run(self, record: DatasetRecord | None) -> DepositOutcome:
+        # Before anything is created: a refused extension would stop the deposit half-way.
+        refused = unsupported_formats(self.files, self.client.allowed_extensions())
+        if refused:
+            raise DepositError("deposit.refused", paths=", ".join(f.path for f in refused))
         record, dataset = self.ensure_dataset(record)
         plan = plan_deposit(self.files, record, dataset.get("resources") or [])
         to_send = [p for p in plan if p.action in (Action.UPLOAD, Action.REPLACE)]
@@ -130,8 +135,20 @@ class DepositRun:
                 )
                 self.save(record)
                 self.on_event(DepositEvent("deleted", planned.path, Action.DELETE))
+        self._drop_duplicates(record)
         mismatches = self.verify(record)
         return DepositOutcome(record, tuple(plan), tuple(mismatches))
+
+    def _drop_duplicates(self, record: DatasetRecord) -> None:
+        """An upload whose answer was lost may have been stored twice: an uploaded file bearing
+        the title of a deposited one, but not recorded, is that copy. It goes."""
+        dataset = self.client.dataset(record.dataset_id)
+        ours = {f.resource_id for f in record.files}
+        titles = {f.title for f in record.files}
+        for resource in dataset.get("resources") or []:
+            rid, title = resource.get("id"), resource.get("title")
+            if resource.get("filetype") == "file" and rid not in ours and title in titles:
+                self.client.delete_resource(record.dataset_id, str(rid))
 
     def _send(
         self, record: DatasetRecord, planned: PlannedFile, index: int, count: int
@@ -163,17 +180,29 @@ class DepositRun:
         options: dict[str, Any] = {}
         if self.chunk_size is not None:
             options["chunk_size"] = self.chunk_size
-        resource = self.client.upload_file(
-            record.dataset_id,
-            path,
-            resource_id=replacing,
-            filename=local.upload_name,
-            progress=progress,
-            cancel=self.cancel,
-            resume=resume,
-            on_chunk=chunk_done,
-            **options,
-        )
+        try:
+            resource = self.client.upload_file(
+                record.dataset_id,
+                path,
+                resource_id=replacing,
+                filename=local.upload_name,
+                progress=progress,
+                cancel=self.cancel,
+                resume=resume,
+                on_chunk=chunk_done,
+                **options,
+            )
+        except ApiError as error:
+            if (
+                error.upload is None
+                and error.kind is not ErrorKind.CANCELLED
+                and local.path in record.uploads
+            ):
+                # Nothing to resume (the server lost or refused the parts): start over next time.
+                uploads = {k: v for k, v in record.uploads.items() if k != local.path}
+                record = replace(record, uploads=uploads)
+                self.save(record)
+            raise
         resource_id = str(resource["id"])
         # Recorded at once, as not yet verified (mtime -1 never matches a file): should anything
         # stop us now, the next run replaces this resource instead of adding a second one.
@@ -257,6 +286,10 @@ def dataset_body(
 ) -> dict[str, Any]:
     """The dataset's metadata as udata takes it; the contact point, which udata takes by id
     only, is found among the organization's or created."""
+    known = {license.id for license in client.licenses()}
+    if doc.license not in known:
+        # udata would save an unknown id silently as "notspecified".
+        raise DepositError("doc.problem.license_unknown", license=doc.license)
     contact_id = None
     if doc.contact_name.strip() or doc.contact_email.strip():
         contact_id = client.ensure_contact_point(

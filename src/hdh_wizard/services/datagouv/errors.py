@@ -125,12 +125,20 @@ _NO_SERVER_MESSAGE = {ErrorKind.CANCELLED, ErrorKind.FILE_CHANGED}
 _MAX_MESSAGE = 300
 
 
-def describe(error: ApiError, cat: Catalogue) -> str:
-    """One paragraph: what to do, the server's words, each refused field, where to resume."""
+def describe(error: ApiError, cat: Catalogue, labels: Mapping[str, str] | None = None) -> str:
+    """One paragraph: what to do, the server's words, each refused field, where to resume.
+
+    `labels` names the server's fields as the form shows them ("frequency" → "Fréquence…").
+    """
     parts = [cat.t(error.explanation_key)]
     if error.field_errors:
+        shown = labels or {}
         fields = "; ".join(
-            cat.t("datagouv.error.field", name=name, messages=" ".join(messages))
+            cat.t(
+                "datagouv.error.field",
+                name=shown.get(name) or shown.get(name.split(".")[0]) or name,
+                messages=" ".join(messages),
+            )
             for name, messages in sorted(error.field_errors.items())
         )
         parts.append(cat.t("datagouv.error.fields", fields=fields))

@@ -9,7 +9,7 @@ organization, writing the documentation) is named, never guessed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -34,18 +34,26 @@ from hdh_wizard.core.portal_records import (
     published_before_on,
 )
 from hdh_wizard.core.release import Person, Release
-from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.deposit_files import deposit_files
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.deposit import DepositEvent, DepositRun, dataset_body
+from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.services.datagouv.publication import public_page, publish
 from hdh_wizard.services.datagouv.session import MissingKey, PortalSession
 from hdh_wizard.services.datagouv.upload import FileDigests
 
 
 class PublishStop(HdhWizardError):
-    """Something the command cannot do alone: the message says what to do in the wizard."""
+    """Something the command cannot do alone: the message says what to do in the wizard;
+    `details` lists what it is about, one line each (catalogue keys and their parameters)."""
+
+    def __init__(
+        self, key: str, details: Sequence[tuple[str, dict[str, Any]]] = (), **params: Any
+    ) -> None:
+        super().__init__(key, **params)
+        self.details = tuple(details)
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,11 @@ class HeadlessPublisher:
         doc = documentation_from_outputs(raw)
         problems = check_documentation(doc, known_licenses={lic.id for lic in client.licenses()})
         if problems:
-            raise PublishStop("publish.stop.documentation_incomplete", count=len(problems))
+            raise PublishStop(
+                "publish.stop.documentation_incomplete",
+                [(p.key, p.params) for p in problems],
+                count=len(problems),
+            )
         return doc
 
     def deposit(self, client: DataGouvClient, release: Release) -> Release:
@@ -158,9 +170,9 @@ class HeadlessPublisher:
             raise PublishStop("publish.stop.missing_files", paths=", ".join(missing))
         record = dataset_of(release)
         if workflow.status_of(release, StepId.DEPOSIT) is StepStatus.DONE and record is not None:
-            dataset = client.dataset(record.dataset_id)
-            plan = plan_deposit(files, record, dataset.get("resources") or [])
-            if all(p.action is Action.KEEP for p in plan):
+            dataset = self._still_there(client, record.dataset_id)
+            plan = plan_deposit(files, record, (dataset or {}).get("resources") or [])
+            if dataset is not None and all(p.action is Action.KEEP for p in plan):
                 self.say(Said("publish.deposit_up_to_date", {"count": len(files)}))
                 return release
         release = self._reopen(release, StepId.DEPOSIT)
@@ -254,13 +266,25 @@ class HeadlessPublisher:
         self.say(Said("publish.published", {"page": published.page}))
         return self._commit_if_changed(release, StepId.PUBLICATION, published.to_outputs())
 
+    @staticmethod
+    def _still_there(client: DataGouvClient, dataset_id: str) -> dict[str, Any] | None:
+        """The dataset, or None once deleted on data.gouv.fr (the deposit then makes a new one)."""
+        try:
+            dataset = client.dataset(dataset_id)
+        except ApiError as error:
+            if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.GONE):
+                return None
+            raise
+        return None if dataset.get("deleted") else dataset
+
     # --- state -----------------------------------------------------------------------------------
 
     def _require_available(self, release: Release, step: StepId) -> None:
         missing = workflow.blockers(release, step)
         if missing:
             raise PublishStop(
-                "publish.stop.blocked", step=step.value, steps=", ".join(m.value for m in missing)
+                "publish.stop.blocked",
+                [(get_step(m).title_key, {}) for m in missing],
             )
 
     def _reopen(self, release: Release, step: StepId) -> Release:

@@ -293,15 +293,22 @@ class _Window:
     """
 
     def __init__(
-        self, handle: IO[bytes], offset: int, length: int, on_read: Callable[[int], None]
+        self,
+        handle: IO[bytes],
+        offset: int,
+        length: int,
+        on_read: Callable[[int], None],
+        stop: Callable[[], None] = lambda: None,
     ) -> None:
         self._handle = handle
         self._offset = offset
         self._length = length
         self._position = 0
         self._on_read = on_read
+        self._stop = stop  # raises to abandon the request (cancel), checked before each read
 
     def read(self, size: int = -1) -> bytes:
+        self._stop()  # a 20 MB part on a slow line: cancel must not wait for its end
         remaining = self._length - self._position
         if size < 0 or size > remaining:
             size = remaining
@@ -506,7 +513,11 @@ class _Uploader:
             self._check_cancel(upload)
             self._check_unchanged(upload)
             window = _Window(
-                handle, offset, length, lambda read: self._report(offset + read, upload.size)
+                handle,
+                offset,
+                length,
+                lambda read: self._report(offset + read, upload.size),
+                lambda: self._check_cancel(upload),
             )
             form = {
                 "uuid": upload.uuid,
@@ -556,7 +567,13 @@ class _Uploader:
             )
 
     def _post_whole(self, upload: ChunkedUpload, handle: IO[bytes]) -> httpx.Response:
-        window = _Window(handle, 0, upload.size, lambda read: self._report(read, upload.size))
+        window = _Window(
+            handle,
+            0,
+            upload.size,
+            lambda read: self._report(read, upload.size),
+            lambda: self._check_cancel(upload),
+        )
         return self.client.send(
             "POST",
             self._path(),
@@ -616,9 +633,11 @@ class _Uploader:
             retryable = status in (429, 502, 503, 504)
             if attempt < self.policy.attempts and retryable and self._wait(attempt, response, 1.0):
                 continue
-            raise self.client.response_error(response, "POST", self._path(), attempt).with_upload(
-                upload
-            )
+            # A failed assembly (500) leaves a partial file under this uuid, and may come from a
+            # part taken for "already stored" that was not: the next run starts over.
+            start_over = status == 500 and upload.total_parts > 1
+            error = self.client.response_error(response, "POST", self._path(), attempt)
+            raise error.with_upload(None if start_over else upload)
 
     def _look_again(self, upload: ChunkedUpload) -> Mapping[str, Any] | None:
         # The server writes the resource once the file is stored: give it a moment.

@@ -15,6 +15,7 @@ from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.i18n.formatting import format_datetime
 from hdh_wizard.ui.base import WizardScreen
+from hdh_wizard.ui.portal_presenters import portal_detail
 from hdh_wizard.ui.presenters import person_text, reason_text, status_text, step_list
 from hdh_wizard.ui.widgets.banner import ReleaseBanner
 from hdh_wizard.ui.widgets.checklist import Checklist
@@ -105,6 +106,9 @@ class HomeScreen(WizardScreen[None]):
                     reason=reason_text(cat, record.status, record.reason),
                 )
             )
+        portal = portal_detail(cat, release, step_id)
+        if portal:
+            text.append("\n" + portal)
         detail.update(text)
 
     # --- actions -----------------------------------------------------------------------------
@@ -198,8 +202,8 @@ class HomeScreen(WizardScreen[None]):
     def action_identity(self) -> None:
         self.wizard.choose_identity()
 
-    def action_quit(self) -> None:
-        self.app.exit()
+    async def action_quit(self) -> None:
+        await self.wizard.action_quit()  # it asks first if data.gouv.fr is being written to
 
     def _apply(self, change: Callable[[Release], Release], focus: StepId | None = None) -> None:
         if self.wizard.apply(change):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
@@ -21,8 +22,16 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.services.browser import can_open_browser, open_in_browser
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.models import User
-from hdh_wizard.services.secrets import KeySource, SecretError, SecretNotSavedError, mask
+from hdh_wizard.services.secrets import (
+    KeyringStatus,
+    KeySource,
+    Secret,
+    SecretError,
+    SecretKind,
+    SecretNotSavedError,
+)
 from hdh_wizard.ui.steps.portal_base import PortalStepScreen
+from hdh_wizard.ui.widgets.key_input import KeyInput
 
 
 class AccountStepScreen(PortalStepScreen):
@@ -32,6 +41,7 @@ class AccountStepScreen(PortalStepScreen):
         super().__init__()
         self.record: AccountRecord | None = None
         self.user: User | None = None
+        self.known: Secret | None = None  # the key found for this portal (read in a worker)
 
     def compose_form(self) -> ComposeResult:
         yield Static(id="account-site", classes="portal-site")
@@ -41,7 +51,7 @@ class AccountStepScreen(PortalStepScreen):
             yield Button(self.t("account.button.keys_page"), id="open-keys")
         yield Static(id="account-keyring", classes="portal-note")
         yield Label(self.t("account.field.key"), classes="field-label")
-        yield Input(password=True, placeholder=self.t("account.placeholder.key"), id="api-key")
+        yield KeyInput(placeholder=self.t("account.placeholder.key"), id="api-key")
         yield Checkbox(self.t("account.field.remember"), value=True, id="remember")
         with Horizontal(classes="portal-buttons"):
             yield Button(self.t("account.button.verify"), id="verify", variant="success")
@@ -63,7 +73,23 @@ class AccountStepScreen(PortalStepScreen):
         )
         if not can_open_browser():  # a headless server: the addresses above are to open elsewhere
             self.query_one("#browser-buttons").display = False
-        status = self.wizard.portal.secrets.status()
+        self._read_keys(self.site)
+
+    @work(thread=True, exclusive=True, group="keys")
+    def _read_keys(self, site: str) -> None:
+        """The keyring may be slow (D-Bus) or ask to be unlocked: read it off the UI thread."""
+        secrets = self.wizard.portal.secrets
+        status = secrets.status()
+        try:
+            known = secrets.get(SecretKind.API_KEY, site)
+        except SecretError as error:
+            self.app.call_from_thread(self._keys_read, status, None, error.message(self.cat))
+            return
+        self.app.call_from_thread(self._keys_read, status, known, "")
+
+    def _keys_read(self, status: KeyringStatus, known: Secret | None, problem: str) -> None:
+        if not self.is_attached:
+            return
         remember = self.query_one("#remember", Checkbox)
         if status.available:
             note = self.t("account.keyring.available", backend=status.backend)
@@ -72,7 +98,11 @@ class AccountStepScreen(PortalStepScreen):
             remember.value = False
             remember.disabled = True
         self.query_one("#account-keyring", Static).update(note)
+        self.known = known
+        if problem:
+            self.show_status(problem, "error")
         self.show_known_key()
+        self.refresh_checks()
 
     def register_url(self) -> str:
         return f"{self.site.rstrip('/')}/register"
@@ -83,7 +113,7 @@ class AccountStepScreen(PortalStepScreen):
     # --- the key -------------------------------------------------------------------------------
 
     def show_known_key(self) -> None:
-        known = self.wizard.portal.key(self.site)
+        known = self.known
         result = self.query_one("#account-result", Static)
         if known is None:
             if self.record is None:
@@ -92,7 +122,7 @@ class AccountStepScreen(PortalStepScreen):
         result.update(
             self.t(
                 "account.key_known",
-                masked=mask(known.value),
+                masked=known.masked,
                 source=self.t(f"account.source.{known.source.value}"),
             )
         )
@@ -126,19 +156,18 @@ class AccountStepScreen(PortalStepScreen):
                 status=self.t("account.verifying"),
             )
             return
-        known = self.wizard.portal.key(site)
+        known = self.known
         if known is None:
             self.show_status(self.t("account.key_required"), "error")
             return
         self.call_portal(
-            lambda client: (client.me(), known.source),
+            lambda client: (client.me(), known),
             self.verified,
+            client=lambda: self.wizard.portal.trial(site, known.value),
             status=self.t("account.verifying"),
         )
 
-    def _check_and_store(
-        self, client: DataGouvClient, key: str, keep: bool
-    ) -> tuple[User, KeySource]:
+    def _check_and_store(self, client: DataGouvClient, key: str, keep: bool) -> tuple[User, Secret]:
         """In the worker: the key is stored only once the portal has accepted it."""
         user = client.me()
         try:
@@ -147,14 +176,14 @@ class AccountStepScreen(PortalStepScreen):
             # Kept for this session by the store itself; say why the keyring refused it.
             self.app.call_from_thread(self.notify, error.message(self.cat), severity="warning")
             source = KeySource.SESSION
-        return user, source
+        return user, Secret(key.strip(), source)
 
-    def verified(self, result: tuple[User, KeySource]) -> None:
-        user, source = result
+    def verified(self, result: tuple[User, Secret]) -> None:
+        user, key = result
         self.user = user
-        self.record = AccountRecord(self.site, user.id, user.display_name, source.value)
+        self.known = key
+        self.record = AccountRecord(self.site, user.id, user.display_name, key.source.value)
         self.query_one("#api-key", Input).value = ""  # never shown again, even masked by dots
-        known = self.wizard.portal.key(self.site)
         organizations = ", ".join(o.name for o in user.organizations) or self.t("account.no_org")
         self.query_one("#account-result", Static).update(
             Text(
@@ -162,24 +191,36 @@ class AccountStepScreen(PortalStepScreen):
                     "account.verified",
                     name=user.display_name,
                     organizations=organizations,
-                    masked=mask(known.value) if known else "—",
-                    source=self.t(f"account.source.{source.value}"),
+                    masked=key.masked,
+                    source=self.t(f"account.source.{key.source.value}"),
                 ),
                 style="green",
             )
         )
 
     def forget_key(self) -> None:
+        self._forget(self.site)
+
+    @work(thread=True, exclusive=True, group="keys")
+    def _forget(self, site: str) -> None:
         try:
-            forgotten = self.wizard.portal.forget(self.site)
+            forgotten = self.wizard.portal.forget(site)
+            still = self.wizard.portal.secrets.get(SecretKind.API_KEY, site)
         except SecretError as error:
-            self.show_status(error.message(self.cat), "error")
+            self.app.call_from_thread(self.show_status, error.message(self.cat), "error")
             return
-        self.record = None
+        self.app.call_from_thread(self._forgotten, forgotten, still)
+
+    def _forgotten(self, forgotten: bool, still: Secret | None) -> None:
+        if not self.is_attached:
+            return
+        self.known = still
         self.user = None
-        self.query_one("#account-result", Static).update(
-            self.t("account.forgotten" if forgotten else "account.nothing_to_forget")
-        )
+        if still is not None:  # HDH_WIZARD_API_KEY is still set: say so rather than pretend
+            message = self.t("account.forgotten_but_environment")
+        else:
+            message = self.t("account.forgotten" if forgotten else "account.nothing_to_forget")
+        self.query_one("#account-result", Static).update(message)
         self.refresh_checks()
 
     # --- the step --------------------------------------------------------------------------------
@@ -193,11 +234,18 @@ class AccountStepScreen(PortalStepScreen):
             )
 
     def read_outputs(self) -> dict[str, Any]:
-        return self.record.to_outputs() if self.record else {}
+        if self.record is None:
+            return {}
+        # The same account verified again (another key source, a new display name) is no
+        # change: committing different outputs would send the later steps back to review.
+        saved = AccountRecord.from_outputs(self.release.record(self.step_id).outputs)
+        if saved and saved.site == self.record.site and saved.user_id == self.record.user_id:
+            return dict(self.release.record(self.step_id).outputs)
+        return self.record.to_outputs()
 
     def step_checks(self) -> list[Check]:
         verified = self.record is not None and same_site(self.record.site, self.site)
         return [
             Check("account.check.verified", verified),
-            Check("account.check.key_usable", self.wizard.portal.key(self.site) is not None),
+            Check("account.check.key_usable", self.known is not None),
         ]

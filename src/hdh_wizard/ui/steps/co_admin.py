@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Static
 
+from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.invitation import check_invitee, invitee_kind
@@ -94,29 +95,41 @@ class CoAdminStepScreen(PortalStepScreen):
         comment = self.query_one("#invite-comment", Input).value.strip()
         by_email = invitee_kind(invitee) == "email"
 
-        def send(client: DataGouvClient) -> Invitation:
-            return client.invite_member(
+        site, app, step_id = self.site, self.wizard, self.step_id
+
+        def send(client: DataGouvClient) -> InvitationRecord:
+            invitation = client.invite_member(
                 org.organization_id,
                 email=invitee if by_email else None,
                 user_id=None if by_email else invitee,
                 role="admin",
                 comment=comment,
             )
+            record = InvitationRecord(
+                site,
+                org.organization_id,
+                invitation.id,
+                invitee,
+                invitation.role or "admin",
+                False,
+                app.now().isoformat(timespec="seconds"),
+            )
+            # Kept at once: an invitation the state forgot could not be followed nor re-sent.
+            now = app.now()
+            app.call_from_thread(
+                app.apply,
+                lambda release: (
+                    workflow.record_progress(release, step_id, record.to_outputs(), now)
+                    if release.record(step_id).status not in (StepStatus.DONE, StepStatus.STALE)
+                    else release
+                ),
+            )
+            return record
 
         self.call_portal(send, self.invited, status=self.t("coadmin.inviting"))
 
-    def invited(self, invitation: Invitation) -> None:
-        org = organization_of(self.release)
-        invitee = self.query_one("#invitee", Input).value.strip()
-        self.record = InvitationRecord(
-            self.site,
-            org.organization_id if org else invitation.organization_id,
-            invitation.id,
-            invitee,
-            invitation.role or "admin",
-            False,
-            self.wizard.now().isoformat(timespec="seconds"),
-        )
+    def invited(self, record: InvitationRecord) -> None:
+        self.record = record
         self.show_state()
 
     def check_accepted(self) -> None:

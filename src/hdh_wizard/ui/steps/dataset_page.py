@@ -16,16 +16,16 @@ from textual.widgets import Button, Static, TabPane
 
 from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.documentation import Documentation
+from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, quality_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.services.datagouv.deposit import DepositOutcome, DepositRun, dataset_body
-from hdh_wizard.services.datagouv.errors import ApiError, describe
+from hdh_wizard.services.datagouv.deposit import DepositRun, dataset_body
+from hdh_wizard.services.datagouv.errors import ApiError
 from hdh_wizard.services.datagouv.session import MissingKey
-from hdh_wizard.ui.steps.documentation_step import DocumentationStepScreen
+from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
 
 
 class DatasetPageStepScreen(DocumentationStepScreen):
@@ -69,6 +69,8 @@ class DatasetPageStepScreen(DocumentationStepScreen):
             super().on_button_pressed(event)
 
     def send(self) -> None:
+        if self.busy:
+            return  # one page per release: a second press must not create a second dataset
         blocking = [c for c in self.documentation_checks() if not c.ok]
         org = organization_of(self.release)
         if blocking or org is None:
@@ -88,6 +90,16 @@ class DatasetPageStepScreen(DocumentationStepScreen):
 
     @work(thread=True, exclusive=True, group="portal")
     def _send(self, doc: Documentation, organization_id: str) -> None:
+        sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}
+        app, step_id = self.wizard, self.step_id
+
+        def keep(record: DatasetRecord) -> None:
+            outputs = {**sent, "dataset": record.to_outputs()}
+            now = app.now()
+            app.call_from_thread(
+                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
+            )
+
         try:
             with self.wizard.portal.client(self.site) as client:
                 record = dataset_of(self.release)
@@ -98,33 +110,28 @@ class DatasetPageStepScreen(DocumentationStepScreen):
                     files=(),
                     payload=dataset_body(client, doc, organization_id, record),
                     describe=lambda f, d: "",
-                    save=lambda r: self.app.call_from_thread(self._save_record, r),
+                    save=keep,
                 )
                 record, dataset = run.ensure_dataset(record)
-                self.app.call_from_thread(self._save_record, record)
+                keep(record)
         except MissingKey:
             self.app.call_from_thread(self._failed, self.t("portal.no_key"))
             return
         except ApiError as error:
-            self.app.call_from_thread(self._failed, describe(error, self.cat))
+            self.app.call_from_thread(self.api_failed, error)
             return
         except HdhWizardError as error:
             self.app.call_from_thread(self._failed, error.message(self.cat))
             return
-        self.app.call_from_thread(self._sent, DepositOutcome(record, ()), dataset)
+        self.app.call_from_thread(self._sent, dataset, sent)
 
-    def _save_record(self, record: DatasetRecord) -> None:
-        outputs = {**self.documentation_outputs(), "dataset": record.to_outputs()}
-        now = self.wizard.now()
-        self.wizard.apply(
-            lambda release: workflow.record_progress(release, self.step_id, outputs, now)
-        )
-
-    def _sent(self, outcome: DepositOutcome, dataset: dict[str, Any]) -> None:
+    def _sent(self, dataset: dict[str, Any], sent: dict[str, Any]) -> None:
+        if not self.is_attached:
+            return
         self.busy = False
         self.show_status("", "")
         self.server_dataset = dataset
-        self.sent_documentation = self.documentation_outputs()
+        self.sent_documentation = sent
         self.show_page()
         self.refresh_documentation()
         self.refresh_checks()

@@ -28,6 +28,7 @@ from hdh_wizard.core.deposit_plan import (
     plan_deposit,
     unsupported_formats,
 )
+from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, ResourcePlan, planned_resource, quality_from_server
@@ -41,7 +42,7 @@ from hdh_wizard.services.datagouv.deposit import (
     DepositRun,
     dataset_body,
 )
-from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind, describe
+from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.services.datagouv.session import MissingKey
 from hdh_wizard.ui.portal_presenters import (
     action_text,
@@ -49,7 +50,7 @@ from hdh_wizard.ui.portal_presenters import (
     progress_text,
     resource_description,
 )
-from hdh_wizard.ui.steps.documentation_step import DocumentationStepScreen
+from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
 
 
 class DepositStepScreen(DocumentationStepScreen):
@@ -190,6 +191,9 @@ class DepositStepScreen(DocumentationStepScreen):
         if self.missing:
             self.show_status(self.t("deposit.missing", paths=", ".join(self.missing)), "error")
             return
+        if self.nothing_to_redo():
+            self.verify()  # a done deposit with nothing changed is checked, not reopened
+            return
         if not self.reopen_for_work():
             return
         self.running = True
@@ -198,6 +202,17 @@ class DepositStepScreen(DocumentationStepScreen):
         self.query_one("#deposit-cancel", Button).disabled = False
         self.show_status(self.t("deposit.running"), "working")
         self._deposit(self.documentation(), org.organization_id, self.cancel_event)
+
+    def nothing_to_redo(self) -> bool:
+        """Done, every file on the server unchanged, the documentation the one sent: reopening
+        would only send the publication back to review."""
+        record = self.release.record(self.step_id)
+        if record.status is not StepStatus.DONE or self.server_dataset is None:
+            return False
+        same_doc = record.outputs.get(DOCUMENTATION_KEY) == self.documentation_outputs().get(
+            DOCUMENTATION_KEY
+        )
+        return same_doc and all(p.action is Action.KEEP for p in self.plan)
 
     def reopen_for_work(self) -> bool:
         """A finished deposit is reopened before it is redone: the state must not say done while
@@ -210,13 +225,36 @@ class DepositStepScreen(DocumentationStepScreen):
             lambda release: workflow.undo_step(release, self.step_id, actor, now)[0]
         )
 
+    def action_back(self) -> None:
+        if self.running:  # leaving would orphan the upload: cancel it first
+            self.notify(self.t("deposit.busy"), severity="warning")
+            return
+        super().action_back()
+
+    def action_commit(self) -> None:
+        if self.running:
+            self.notify(self.t("deposit.busy"), severity="warning")
+            return
+        super().action_commit()
+
     def cancel_deposit(self) -> None:
         self.cancel_event.set()
         self.show_status(self.t("deposit.cancelling"), "working")
 
     @work(thread=True, exclusive=True, group="deposit")
-    def _deposit(self, doc: Any, organization_id: str, cancel: threading.Event) -> None:
+    def _deposit(self, doc: Documentation, organization_id: str, cancel: threading.Event) -> None:
         folder = self.wizard.project.folder
+        sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}  # what is sent, not the live form
+        app, step_id = self.wizard, self.step_id
+
+        def keep(record: DatasetRecord) -> None:
+            """Each step the server accepted, kept at once, even if the screen was left."""
+            outputs = {**sent, "dataset": record.to_outputs()}
+            now = app.now()
+            app.call_from_thread(
+                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
+            )
+
         try:
             with self.wizard.portal.client(self.site) as client:
                 record = dataset_of(self.release)
@@ -227,9 +265,9 @@ class DepositStepScreen(DocumentationStepScreen):
                     folder=folder,
                     files=self.files,
                     payload=payload,
-                    describe=lambda f, d: resource_description(self.cat, f, d),
-                    save=lambda r: self.app.call_from_thread(self._save_record, r),
-                    on_event=lambda e: self.app.call_from_thread(self._event, e),
+                    describe=lambda f, d: resource_description(f, d),
+                    save=keep,
+                    on_event=lambda e: app.call_from_thread(self._event, e),
                     cancel=cancel,
                     chunk_size=self.wizard.portal.chunk_size,
                 )
@@ -239,9 +277,7 @@ class DepositStepScreen(DocumentationStepScreen):
             self.app.call_from_thread(self._deposit_stopped, self.t("portal.no_key"))
             return
         except ApiError as error:
-            key = "deposit.cancelled" if error.kind is ErrorKind.CANCELLED else None
-            message = self.t(key) if key else describe(error, self.cat)
-            self.app.call_from_thread(self._deposit_stopped, message)
+            self.app.call_from_thread(self._deposit_refused, error)
             return
         except HdhWizardError as error:
             self.app.call_from_thread(self._deposit_stopped, error.message(self.cat))
@@ -254,15 +290,9 @@ class DepositStepScreen(DocumentationStepScreen):
             return
         self.app.call_from_thread(self._deposited, outcome, dataset, doc)
 
-    def _save_record(self, record: DatasetRecord) -> None:
-        """Each step the server accepted, kept at once (a crash resumes from here)."""
-        outputs = {**self.documentation_outputs(), "dataset": record.to_outputs()}
-        now = self.wizard.now()
-        self.wizard.apply(
-            lambda release: workflow.record_progress(release, self.step_id, outputs, now)
-        )
-
     def _event(self, event: DepositEvent) -> None:
+        if not self.is_attached:
+            return  # the screen was left: the work goes on, and is saved, without it
         bar = self.query_one("#deposit-progress", ProgressBar)
         text = self.query_one("#deposit-progress-text", Static)
         table = self.query_one("#deposit-files", DataTable)
@@ -285,20 +315,34 @@ class DepositStepScreen(DocumentationStepScreen):
         with contextlib.suppress(CellDoesNotExist):  # a row not shown (a file removed meanwhile)
             table.update_cell(row, "state", value)
 
+    def _deposit_refused(self, error: ApiError) -> None:
+        if error.kind is ErrorKind.CANCELLED:
+            self._deposit_stopped(self.t("deposit.cancelled"))
+        else:
+            self._deposit_stopped(self.explain(error))
+
     def _deposit_stopped(self, message: str) -> None:
+        if not self.is_attached:
+            self.app.notify(message, severity="error", timeout=15)
+            return
         self.running = False
         self.query_one("#deposit-run", Button).disabled = False
         self.query_one("#deposit-cancel", Button).disabled = True
         self.show_status(message, "error")
         self.refresh_checks()
 
-    def _deposited(self, outcome: DepositOutcome, dataset: dict[str, Any], doc: Any) -> None:
+    def _deposited(
+        self, outcome: DepositOutcome, dataset: dict[str, Any], doc: Documentation
+    ) -> None:
+        if not self.is_attached:
+            self.app.notify(self.t("deposit.finished_elsewhere"), timeout=15)
+            return
         self.running = False
         self.query_one("#deposit-run", Button).disabled = False
         self.query_one("#deposit-cancel", Button).disabled = True
         self.outcome = outcome
         self.server_dataset = dataset
-        self.sent_documentation = self.documentation_outputs()
+        self.sent_documentation = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}
         self.show_status("", "")
         self.show_outcome()
         self.show_plan()
@@ -353,7 +397,10 @@ class DepositStepScreen(DocumentationStepScreen):
 
     def _verified(self, result: tuple[DepositOutcome, dict[str, Any]]) -> None:
         self.outcome, self.server_dataset = result
-        self.sent_documentation = None  # the documentation on screen may differ from the server's
+        # The state keeps the documentation that was sent: the form still shows it, or not.
+        saved = self.release.record(self.step_id).outputs.get(DOCUMENTATION_KEY)
+        shown = self.documentation_outputs()
+        self.sent_documentation = shown if saved == shown.get(DOCUMENTATION_KEY) else None
         self.show_outcome()
         self.show_plan()
         self.refresh_documentation()

@@ -26,7 +26,12 @@ from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.portal_records import dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, ResourcePlan, compute_quality
 from hdh_wizard.core.steps import StepId
-from hdh_wizard.core.tags import missing_best_practice_tags, suggest_tags
+from hdh_wizard.core.tags import (
+    USE_TAGS,
+    has_theme_tags,
+    missing_best_practice_tags,
+    suggest_tags,
+)
 from hdh_wizard.core.volume import published_files
 from hdh_wizard.services.datagouv.errors import ApiError
 from hdh_wizard.ui.steps.portal_base import PortalStepScreen
@@ -51,6 +56,21 @@ def saved_documentation(outputs: dict[str, Any]) -> Documentation | None:
 
 class DocumentationStepScreen(PortalStepScreen):
     """A step screen whose first tab is the documentation form."""
+
+    FIELD_WIDGETS = {
+        "title": ("doc-title", "doc.field.title"),
+        "acronym": ("doc-acronym", "doc.field.acronym"),
+        "description": ("doc-description", "doc.field.description"),
+        "description_short": ("doc-short", "doc.field.description_short"),
+        "license": ("doc-license", "doc.field.license"),
+        "tags": ("doc-tags", "doc.field.tags"),
+        "temporal_coverage": ("doc-start", "doc.field.start"),
+        "frequency": ("doc-frequency", "doc.field.frequency"),
+        "spatial": ("doc-zones", "doc.field.zones"),
+        "spatial.granularity": ("doc-granularity", "doc.field.granularity"),
+        "contact_points": ("doc-contact-email", "doc.field.contact_email"),
+        "organization": ("doc-site", "doc.check.organization"),
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -128,7 +148,10 @@ class DocumentationStepScreen(PortalStepScreen):
     def refresh_documentation(self) -> None:
         doc = self.documentation()
         form = self.doc_form
-        form.show_tag_advice(missing_best_practice_tags(doc.tags, self.org_acronym()))
+        form.show_tag_advice(
+            missing_best_practice_tags(doc.tags, self.org_acronym()),
+            has_theme_tags(doc.tags, self.org_acronym()),
+        )
         form.show_quality(self.local_quality(), self.server_quality())
 
     def documentation_checks(self) -> list[Check]:
@@ -175,13 +198,28 @@ class DocumentationStepScreen(PortalStepScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "doc-template":
-            self.doc_form.set_description(self.template_text())
+            template = self.template_text()
+            if self.documentation().description.strip() in ("", template.strip()):
+                self.doc_form.set_description(template)
+            else:  # hours of writing could go in one click: ask first
+                self.wizard.confirm(
+                    self.t("doc.confirm_template"),
+                    lambda: self._reset_description(template),
+                )
+            return
         elif event.button.id == "doc-add-tags":
             doc = self.documentation()
-            self.doc_form.add_tags(suggest_tags(self.org_acronym(), self.release.name, doc.tags))
+            # The use keywords (data-challenge, prediction…) are the partner's call: only advised.
+            suggested = suggest_tags(self.org_acronym(), self.release.name, doc.tags)
+            self.doc_form.add_tags([tag for tag in suggested if tag not in USE_TAGS])
         else:
             super().on_button_pressed(event)
             return
+        self.refresh_documentation()
+        self.refresh_checks()
+
+    def _reset_description(self, template: str) -> None:
+        self.doc_form.set_description(template)
         self.refresh_documentation()
         self.refresh_checks()
 
@@ -215,7 +253,12 @@ class DocumentationStepScreen(PortalStepScreen):
                 zones = [(z.id, z.name) for z in client.zones_suggest(query, size=8)]
         except ApiError:
             zones = []
-        self.app.call_from_thread(self.doc_form.show_zone_results, zones)
+        self.app.call_from_thread(self._zones_found, query, zones)
+
+    def _zones_found(self, query: str, zones: list[tuple[str, str]]) -> None:
+        # A slower answer to an older query must not replace the newer one's.
+        if self.is_attached and self.doc_form.value("#doc-zone-search").strip() == query:
+            self.doc_form.show_zone_results(zones)
 
     # --- outputs ---------------------------------------------------------------------------------
 
@@ -232,4 +275,10 @@ class DocumentationStepScreen(PortalStepScreen):
         return dataset_of(self.release) is not None
 
     def show_tab(self, tab_id: str) -> None:
-        self.query_one("#doc-tabs", TabbedContent).active = tab_id
+        """Switch tab, and take the focus there: a field left focused in the hidden tab would
+        bring its tab back."""
+        tabs = self.query_one("#doc-tabs", TabbedContent)
+        focusable = [w for w in tabs.query(f"#{tab_id} *") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+        tabs.active = tab_id

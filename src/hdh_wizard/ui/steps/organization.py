@@ -27,6 +27,12 @@ _FIELDS = ("org-name", "org-acronym", "org-url")
 
 class OrganizationStepScreen(PortalStepScreen):
     step_id = StepId.ORGANIZATION
+    FIELD_WIDGETS = {
+        "name": ("org-name", "organization.field.name"),
+        "acronym": ("org-acronym", "organization.field.acronym"),
+        "description": ("org-description", "organization.field.description"),
+        "url": ("org-url", "organization.field.url"),
+    }
 
     def __init__(self) -> None:
         super().__init__()

@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
+from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.enums import Environment
+from hdh_wizard.core.enums import Environment, StepStatus
 from hdh_wizard.core.portal_records import (
     PublicationRecord,
     dataset_of,
@@ -150,21 +151,32 @@ class PublicationStepScreen(PortalStepScreen):
         if record is None:
             return
 
-        def call(client: DataGouvClient) -> dict[str, Any]:
-            return publish(client, record)
+        site, app, step_id = self.site, self.wizard, self.step_id
+
+        def call(client: DataGouvClient) -> tuple[dict[str, Any], PublicationRecord]:
+            dataset = publish(client, record)
+            published = PublicationRecord(
+                site,
+                record.dataset_id,
+                public_page(dataset, site),
+                app.now().isoformat(timespec="seconds"),
+            )
+            # The address is kept at once, so leaving without committing loses nothing.
+            now = app.now()
+            app.call_from_thread(
+                app.apply,
+                lambda release: (
+                    workflow.record_progress(release, step_id, published.to_outputs(), now)
+                    if release.record(step_id).status not in (StepStatus.DONE, StepStatus.STALE)
+                    else release
+                ),
+            )
+            return dataset, published
 
         self.call_portal(call, self.published, status=self.t("publication.publishing"))
 
-    def published(self, dataset: dict[str, Any]) -> None:
-        record = dataset_of(self.release)
-        if record is None:
-            return
-        self.record = PublicationRecord(
-            self.site,
-            record.dataset_id,
-            public_page(dataset, self.site),
-            self.wizard.now().isoformat(timespec="seconds"),
-        )
+    def published(self, result: tuple[dict[str, Any], PublicationRecord]) -> None:
+        dataset, self.record = result
         self.loaded(dataset)
         self.show_result()
         self.notify(self.t("publication.published", page=self.record.page), timeout=15)

@@ -197,13 +197,17 @@ class DocumentationForm(Vertical):
 
     # --- advice and score ------------------------------------------------------------------------
 
-    def show_tag_advice(self, missing: Sequence[str]) -> None:
+    def show_tag_advice(self, missing: Sequence[str], has_theme: bool) -> None:
         advice = self.query_one("#doc-tag-advice", Static)
+        lines = Text()
         if missing:
-            advice.update(Text(self.t("doc.tags_missing", tags=", ".join(missing)), style="yellow"))
-        else:
-            advice.update(Text(self.t("doc.tags_complete"), style="green"))
-        self.query_one("#doc-add-tags", Button).disabled = not missing
+            lines.append(self.t("doc.tags_missing", tags=", ".join(missing)) + "\n", "yellow")
+        if not has_theme:
+            lines.append(self.t("doc.tags_no_theme") + "\n", "yellow")
+        if not lines:
+            lines.append(self.t("doc.tags_complete"), "green")
+        advice.update(lines)
+        self.query_one("#doc-add-tags", Button).disabled = not missing and has_theme
 
     def show_quality(self, local: Quality, server: Quality | None = None) -> None:
         text = Text()
