@@ -67,8 +67,8 @@ class LocalS3:
 
 def raw_client(endpoint: str, key_id: str = ANY_KEY_ID, secret: str = ANY_SECRET) -> Any:
     """A plain boto3 client, for the tests' own setup and look-ups (not the code under test)."""
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     return boto3.client(
         "s3",

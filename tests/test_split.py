@@ -222,6 +222,31 @@ def test_blank_lines_are_not_records(tmp_path: Path) -> None:
     result = split_table(source, 1, tmp_path / "out")
     assert result.source_rows == 2
     assert [p.kind for p in result.parts] == [PartKind.VALUE, PartKind.VALUE]
+    assert split_values(source, 1) == [ValueCount("a", 1), ValueCount("b", 1)]
+
+
+def test_rows_of_empty_fields_are_records_when_the_file_has_no_blank_line(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("id,v\n1,a\n,\n2,\n,\n3,a\n", encoding="utf-8")
+    result = split_table(source, 1, tmp_path / "out")
+    assert result.source_rows == 5
+    empty = result.parts[0]
+    assert empty.kind is PartKind.EMPTY
+    assert empty.path.read_text(encoding="utf-8") == "id,v\n,\n2,\n,\n"  # in the file's order
+    assert split_values(source, 1) == [ValueCount(None, 3), ValueCount("a", 2)]
+
+
+def test_with_a_blank_line_rows_of_nulls_are_dropped_as_the_risk_measures_do(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("id,v\n1,a\n,\n\n2,\n3,a\n", encoding="utf-8")
+    result = split_table(source, 1, tmp_path / "out")
+    assert result.source_rows == 3
+    assert [(p.kind, p.rows) for p in result.parts] == [(PartKind.EMPTY, 1), (PartKind.VALUE, 2)]
+    assert split_values(source, 1) == [ValueCount("a", 2), ValueCount(None, 1)]
 
 
 def test_a_second_split_replaces_its_files_and_leaves_the_others(

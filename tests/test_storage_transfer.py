@@ -18,6 +18,7 @@ import time
 import urllib.request
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,28 @@ def test_the_connection_test_passes_every_check_and_leaves_no_probe_behind(
 # --- several files ----------------------------------------------------------------------------
 
 
+def make_public(endpoint: str, bucket: str, prefix: str) -> None:
+    """What HDH staff do for open data: anyone may read the objects under the prefix."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+            }
+        ],
+    }
+    raw_client(endpoint).put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
 def test_several_files_including_a_multipart_one_arrive_whole_with_their_sha256(
-    client: StorageClient, config: StorageConfig, proxy: S3FaultProxy, tmp_path: Path
+    client: StorageClient,
+    config: StorageConfig,
+    proxy: S3FaultProxy,
+    tmp_path: Path,
+    s3_server: str,
 ) -> None:
     contents = {
         "lisez-moi.txt": b"Base melanome: un fichier par stade.\n" * 50,
@@ -170,7 +191,9 @@ def test_several_files_including_a_multipart_one_arrive_whole_with_their_sha256(
     assert all(r.overall.total == total and r.count == 4 for r in recorder.reports)
     done = [(r.index, r.file.sent) for r in recorder.reports if r.phase is TransferPhase.DONE]
     assert done == [(i, len(d)) for i, d in enumerate(contents.values())]
-    # The public URL of a file with accents and spaces serves its bytes.
+    # Once HDH makes the prefix public, the public URL of a file with accents and spaces
+    # serves its bytes to anyone.
+    make_public(s3_server, config.bucket, PREFIX)
     with urllib.request.urlopen(public_url(config, results[1].key)) as answer:
         assert answer.read() == contents["échantillon stade II.csv"]
 
@@ -212,7 +235,9 @@ def test_parts_go_in_parallel_each_with_its_md5_and_crc32_and_the_file_sha256_as
 )
 def test_the_part_size_doubles_until_the_file_fits_in_10000_parts(size: int, expected: int) -> None:
     assert choose_part_size(size) == expected
-    assert choose_part_size(size, minimum=MIN_PART_SIZE) <= expected
+    smallest = choose_part_size(size, minimum=MIN_PART_SIZE)
+    assert size <= 10_000 * smallest
+    assert smallest == MIN_PART_SIZE or size > 10_000 * (smallest // 2)
 
 
 def test_a_file_over_5_tib_is_refused_with_a_clear_message() -> None:
@@ -481,6 +506,44 @@ def _cancelled_upload(
     return caught.value.state
 
 
+@pytest.mark.parametrize("local_part_changed", [False, True])
+def test_a_part_the_record_missed_is_kept_only_if_it_matches_the_local_bytes(
+    client: StorageClient, proxy: S3FaultProxy, tmp_path: Path, local_part_changed: bool
+) -> None:
+    data = random_bytes(3 * PART + 10, 13)  # 4 parts
+    path = write(tmp_path / "stade-IV.csv", data)
+    proxy.delay("UploadPart", 0.1)
+    recorder = Recorder(cancel_after_parts=2)
+    with pytest.raises(StorageError) as caught:
+        upload_file(
+            client, path, "stade-IV.csv", part_size=PART, workers=1,
+            on_state=recorder.save, cancel=recorder.cancel,
+        )  # fmt: skip
+    state = caught.value.state
+    assert state is not None and [p[0] for p in state.parts] == [1, 2]
+    lost_record = replace(state, parts=state.parts[:1])  # part 2 stored, its record lost
+    if local_part_changed:  # same size and modification time, other bytes in part 2
+        stat = path.stat()
+        changed = data[:PART] + random_bytes(PART, 14) + data[2 * PART :]
+        write(path, changed)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        data = changed
+    proxy.clear()
+
+    result = upload_file(client, path, "stade-IV.csv", part_size=PART, resume=lost_record)
+
+    assert sorted(proxy.part_numbers()) == ([2, 3, 4] if local_part_changed else [3, 4])
+    assert result.reused_parts == (1 if local_part_changed else 2)
+    check = verify_object(
+        client, result.key, size=len(data), sha256=sha256_of(data), full_read=True
+    )
+    assert check.read_sha256 == sha256_of(data)  # the object holds the local bytes
+    # A file altered with its modification time put back is not seen until the check: the
+    # SHA-256 in the object's metadata is still the one computed when the upload began.
+    expected = ("storage.verify.checksum_mismatch",) if local_part_changed else ()
+    assert check.problems == expected
+
+
 def test_a_file_changed_since_the_interruption_aborts_the_old_upload_and_starts_over(
     client: StorageClient, proxy: S3FaultProxy, tmp_path: Path
 ) -> None:
@@ -544,7 +607,7 @@ def test_an_upload_completed_just_before_a_crash_is_found_done(
 
 def test_the_connection_details_go_in_the_state_without_the_secret() -> None:
     config = StorageConfig(
-        " https://S3.Hdh.example.fr:9000/ ", "", "hdh-open-data", "/melanome//", "AKIA123"
+        " https://S3.Hdh.example.fr:9000/ ", "", "hdh-open-data", "/melanome//2026", "AKIA123"
     )
     data = config.to_dict()
 
@@ -554,7 +617,7 @@ def test_the_connection_details_go_in_the_state_without_the_secret() -> None:
     assert "public_base_url" in data and all(isinstance(v, str) for v in data.values())
     assert config.problems() == ("storage.config.prefix_invalid",)  # "//" inside
     clean = StorageConfig(
-        " https://S3.Hdh.example.fr:9000/ ", "", "hdh-open-data", "/melanome/2026/", "AKIA123"
+        " https://S3.Hdh.example.fr:9000/ ", "", "hdh-open-data", "/melanome/2026//", "AKIA123"
     ).normalized()
     assert clean.endpoint_url == "https://s3.hdh.example.fr:9000"
     assert clean.region == "us-east-1" and clean.prefix == "melanome/2026/"

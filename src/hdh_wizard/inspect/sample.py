@@ -191,7 +191,7 @@ def _strata(
             # every value is in the mapping but the blank ones, which `when` took already
             .otherwise(value.replace_strict(code_of, default=empty_code, return_dtype=pl.UInt16))
         )
-    query = source.frame.select(coded.alias(name))
+    query = source.records().select(coded.alias(name))
     frame = source.run(lambda: query.collect(engine="streaming"), progress)
     codes = frame.to_series().to_numpy().astype(np.uint16, copy=False)
     populations = np.bincount(codes, minlength=len(values))
@@ -343,7 +343,8 @@ def _write(
     (name,) = free_names(source.columns, 1)
     rows = pl.Series(name, selected, dtype=pl.UInt64)
     query = (
-        source.frame.with_row_index(name)
+        source.records()
+        .with_row_index(name)
         .filter(pl.col(name).cast(pl.UInt64).is_in(rows.implode()))
         .drop(name)
     )

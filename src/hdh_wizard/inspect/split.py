@@ -3,10 +3,12 @@ into one folder per value, so that users of a hosted release download only the p
 
 The table is read once, streaming, by polars' partitioned sink: each row goes to the file of its
 value as it is read, whatever the number of values (never one scan per value). The files are
-written in a hidden scratch folder inside the destination, through a writer that hashes the
-bytes as they pass, and moved in place only when complete and checked: each file's rows are
-counted again and must add up to the source's. A cancel, a full disk or a malformed line leaves
-no partial output.
+written in a hidden scratch folder inside the destination, through a writer that hashes them
+and counts their records from the bytes as they pass (no second reading), and moved in place
+only when complete and checked: their rows must add up to the source's, counted in a pass of
+its own that reads the rows' boundaries only. A cancel, a full disk or a malformed line leaves
+no partial output. Memory stays bounded whatever the file's size: nothing is mapped whole (see
+`SourceTable.count_rows`).
 
 What goes where:
 - Values are compared as written (text): "075" and "75" are two values. A missing value, an
@@ -16,7 +18,10 @@ What goes where:
   length-limited, told apart without regard to case: `-2`, `-3`… in the values' sorted order).
 - Conformant CSV, as the copies of `publish/` are: UTF-8 without BOM, comma, `"` quotes only
   where needed, LF; values copied as text, nothing reformatted; the source's columns in order.
-- Blank lines are not records (as for the risk measures and the conversion).
+- Blank lines are not records (as for the risk measures and the conversion). Rows polars reads
+  as nulls only are set apart while splitting; only when there are some is the file scanned for
+  a blank line, which decides whether they are dropped (blank lines) or records of the empty
+  value (rows of empty fields, then split again).
 """
 
 from __future__ import annotations
@@ -25,18 +30,21 @@ import errno
 import hashlib
 import io
 import os
+import queue
 import secrets
 import shutil
 import stat
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path, PurePosixPath
 from typing import IO, TypeVar, cast
 
+import numpy as np
 import polars as pl
 
 from hdh_wizard.errors import HdhWizardError
@@ -59,6 +67,7 @@ SEPARATOR = "__"  # between the table's name and the value's: sejours__Stade_III
 STEM_BYTES = 60
 SCRATCH_PREFIX = ".hdh-split-"
 T = TypeVar("T")
+_QUOTE, _LF = ord('"'), ord("\n")
 
 
 class PartKind(StrEnum):
@@ -105,8 +114,20 @@ class SourceTable:
     display: str
     readable: Path  # the UTF-8 file polars reads (a temporary copy for a legacy encoding)
     dialect: Dialect  # of `readable`
-    frame: pl.LazyFrame  # blank lines dropped
+    raw: pl.LazyFrame  # every row polars reads, blank lines included (as rows of nulls)
     columns: tuple[str, ...]
+
+    def has_blank_lines(self) -> bool:
+        """Whether the file has a blank line (a byte scan, remembered per file version)."""
+        return has_blank_line(self.readable)
+
+    def records(self) -> pl.LazyFrame:
+        """The table's records. polars reads a blank line as a row of nulls: when the file has
+        one, rows of nulls only are dropped (as the risk measures and the conversion do). The
+        filter reads every column, so it is only added when needed."""
+        if self.has_blank_lines():
+            return self.raw.filter(~all_null())
+        return self.raw
 
     def column_index(self, index: int) -> int:
         """`index` when the table has such a column; else a typed error naming the count."""
@@ -161,11 +182,20 @@ class SourceTable:
             "prepare.error.unreadable", file=self.display, detail=safe_detail(error)
         )
 
-    def count_rows(self, progress: Progress | None = None) -> int:
-        rows: int = self.run(
-            lambda: self.frame.select(pl.len()).collect(engine="streaming").item(), progress
-        )
-        return rows
+    def count_rows(self, progress: Progress | None = None, *, blank_lines: bool = False) -> int:
+        """The records (or, with `blank_lines`, every row polars reads), counted by reading the
+        rows' boundaries only. (polars' own row count maps the whole file in memory, and keeps
+        it mapped: a 2 GB file would count as 2 GB of memory.) Raises HdhWizardError."""
+        return self.run(lambda: self.count_rows_raw(progress, blank_lines=blank_lines), progress)
+
+    def count_rows_raw(self, progress: Progress | None = None, *, blank_lines: bool = False) -> int:
+        """`count_rows`, letting polars' errors through (for a count run beside another
+        reading, which names the malformed line itself)."""
+        (name,) = free_names(self.columns, 1)
+        row = checkpoint(progress, pl.UInt32())(pl.col(name))
+        frame = self.raw if blank_lines else self.records()
+        last = frame.with_row_index(name).select(row.max()).collect(engine="streaming").item()
+        return 0 if last is None else int(last) + 1
 
 
 @contextmanager
@@ -197,9 +227,6 @@ def open_source(path: Path, progress: Progress | None = None) -> Iterator[Source
     with readable_as_utf8(path, sniffed, progress) as (readable, utf8):
         try:
             frame = scan(readable, utf8, infer=False)
-            if has_blank_line(readable):
-                # polars reads a blank line as a row of nulls: it is not a record.
-                frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
             columns = tuple(frame.collect_schema().names())
         except (OSError, pl.exceptions.PolarsError) as error:
             raise HdhWizardError(
@@ -208,12 +235,19 @@ def open_source(path: Path, progress: Progress | None = None) -> Iterator[Source
         yield SourceTable(path, display, readable, utf8.dialect, frame, columns)
 
 
+def all_null() -> pl.Expr:
+    """A row of nulls only: what polars reads for a blank line."""
+    return pl.all_horizontal(pl.all().is_null())
+
+
 def is_blank(value: pl.Expr) -> pl.Expr:
     """Missing, "" or spaces only: the values that go to the "empty" file."""
     return value.is_null() | (value.str.strip_chars() == "")
 
 
-def checkpoint(progress: Progress | None) -> Callable[[pl.Expr], pl.Expr]:
+def checkpoint(
+    progress: Progress | None, dtype: pl.DataType | None = None
+) -> Callable[[pl.Expr], pl.Expr]:
     """Wraps a column so that each batch polars reads checks for a cancel: a streaming query
     polars runs cannot otherwise be stopped (its own `cancel()` waits for the end)."""
 
@@ -225,7 +259,7 @@ def checkpoint(progress: Progress | None) -> Callable[[pl.Expr], pl.Expr]:
     def wrap(value: pl.Expr) -> pl.Expr:
         if progress is None:
             return value
-        return value.map_batches(check, return_dtype=pl.String, is_elementwise=True)
+        return value.map_batches(check, return_dtype=dtype or pl.String(), is_elementwise=True)
 
     return wrap
 
@@ -233,16 +267,27 @@ def checkpoint(progress: Progress | None) -> Callable[[pl.Expr], pl.Expr]:
 def value_counts(
     source: SourceTable, index: int, progress: Progress | None = None
 ) -> list[ValueCount]:
-    """Rows per value of a column, in one streaming group-by: most frequent first."""
+    """Rows per value of a column, in one streaming group-by: most frequent first.
+
+    Blank lines read as empty values: only when some value is empty and the file has a blank
+    line is the count made again on the records (a slower reading of every column)."""
+    counts = _group_by_value(source.raw, source, index, progress)
+    if any(c.value is None for c in counts) and source.has_blank_lines():
+        counts = _group_by_value(source.records(), source, index, progress)
+    return sorted(counts, key=lambda c: (-c.rows, c.value is None, c.value or ""))
+
+
+def _group_by_value(
+    frame: pl.LazyFrame, source: SourceTable, index: int, progress: Progress | None
+) -> list[ValueCount]:
     value = checkpoint(progress)(pl.nth(index))
     query = (
-        source.frame.select(pl.when(is_blank(value)).then(None).otherwise(value).alias("value"))
+        frame.select(pl.when(is_blank(value)).then(None).otherwise(value).alias("value"))
         .group_by("value")
         .len(name="rows")
     )
     table = source.run(lambda: query.collect(engine="streaming"), progress)
-    counts = [ValueCount(value, int(rows)) for value, rows in table.iter_rows()]
-    return sorted(counts, key=lambda c: (-c.rows, c.value is None, c.value or ""))
+    return [ValueCount(value, int(rows)) for value, rows in table.iter_rows()]
 
 
 def split_values(
@@ -268,18 +313,27 @@ class _TooManyParts(Exception):
 
 
 class HashingWriter(io.RawIOBase):
-    """A part's file, hashed and counted as polars writes it (no second reading for the
-    checksum); each write checks for a cancel, so a long split stops promptly."""
+    """A file written by polars, hashed and its records counted as the bytes pass (no second
+    reading); each write checks for a cancel, so a long split stops promptly.
 
-    def __init__(self, path: Path, progress: Progress | None) -> None:
+    The records are counted from the bytes, as a reader would: a line ending outside quotes
+    ends a record (polars quotes a value holding a line break, and doubles its quotes). With a
+    `Digester`, hashing and counting run in its thread, beside polars' own."""
+
+    def __init__(
+        self, path: Path, progress: Progress | None, digester: Digester | None = None
+    ) -> None:
         super().__init__()
         self.path = path
         self.size = 0
+        self.lines = 0  # records, header included
         # polars turns an exception raised here into a bare OSError: the original is kept.
         self.failure: BaseException | None = None
+        self._in_quotes = False
         self._file = path.open("xb")
         self._digest = hashlib.sha256()
         self._progress = progress
+        self._digester = digester
 
     def writable(self) -> bool:
         return True
@@ -288,14 +342,36 @@ class HashingWriter(io.RawIOBase):
         try:
             if self._progress is not None:
                 self._progress.advance(len(data))  # raises Cancelled
-            view = memoryview(data).cast("B")
-            self._file.write(view)
+            data = bytes(data)  # polars passes bytes; a copy otherwise, kept for the digest
+            self._file.write(data)
         except BaseException as error:
             self.failure = error
             raise
-        self._digest.update(view)
-        self.size += len(view)
-        return len(view)
+        self.size += len(data)
+        if self._digester is not None:
+            self._digester.put(self, data)
+        else:
+            self.digest(data)
+        return len(data)
+
+    def digest(self, data: bytes) -> None:
+        """Hash and count one written piece (pieces of one file in their order)."""
+        self._digest.update(data)
+        chunk = np.frombuffer(data, dtype=np.uint8)
+        quotes = np.flatnonzero(chunk == _QUOTE)
+        ends = np.flatnonzero(chunk == _LF)
+        if not quotes.size:
+            self.lines += 0 if self._in_quotes else int(ends.size)
+            return
+        # A line break is outside quotes when an even number of quotes precede it.
+        inside = (np.searchsorted(quotes, ends) & 1).astype(bool) ^ self._in_quotes
+        self.lines += int(ends.size - np.count_nonzero(inside))
+        self._in_quotes ^= bool(quotes.size & 1)
+
+    @property
+    def rows(self) -> int:
+        """Data rows: the records but the header."""
+        return max(0, self.lines - 1)
 
     def raise_failure(self) -> None:
         """Raise what stopped this writer, if anything did."""
@@ -312,10 +388,50 @@ class HashingWriter(io.RawIOBase):
         return self._digest.hexdigest()
 
 
+class Digester:
+    """Hashes and counts the written pieces in a thread of its own: polars' sink leaves part of
+    the processors idle, and hashlib and numpy release the interpreter's lock. The queue is
+    bounded, so memory stays small when the disk is faster than the hashing."""
+
+    def __init__(self, pending: int = 64) -> None:
+        self._queue: queue.Queue[tuple[HashingWriter, bytes] | None] = queue.Queue(pending)
+        self.failure: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="hdh-digest", daemon=True)
+        self._thread.start()
+
+    def put(self, writer: HashingWriter, data: bytes) -> None:
+        self._queue.put((writer, data))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            writer, data = item
+            if self.failure is None:
+                try:
+                    writer.digest(data)
+                except Exception as error:  # a bug: kept for `finish`, the queue still drained
+                    self.failure = error
+
+    def finish(self) -> None:
+        """Wait until every piece is hashed and counted."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+
+_BLANK_ROWS = "blank"  # rows of nulls only, set apart until the file says what they are
+
+
 @dataclass(frozen=True)
 class _Key:
-    kind: PartKind
+    kind: str  # a PartKind's value, or _BLANK_ROWS
     value: str | None  # for VALUE
+
+
+@dataclass(frozen=True)
+class _Written:
+    writers: dict[_Key, HashingWriter]
+    rows_read: int  # rows polars reads from the source, blank lines included, counted apart
 
 
 def split_table(
@@ -350,13 +466,21 @@ def split_table(
             expected = _expected_rows(counts, set(rare))
             if len(expected) > MAX_PARTS:
                 raise too_many(column, len(expected))
-        source_rows = source.count_rows(progress)
-        if source_rows == 0:
-            raise HdhWizardError("prepare.error.empty_table", file=source.display)
         with scratch_folder(out_dir) as scratch:
-            writers = _write_parts(source, index, rare, scratch, progress)
-            parts = _check_parts(source, writers, expected, rare, source_rows, out_dir)
-            commit(((writers[key].path, part.path) for key, part in parts), out_dir)
+            written = _write_parts(source, index, rare, scratch / "1", progress, True)
+            blank = written.writers.pop(_Key(_BLANK_ROWS, None), None)
+            source_rows = written.rows_read
+            if blank is not None and source.has_blank_lines():
+                source_rows -= blank.rows  # blank lines (and rows of nulls): not records
+            elif blank is not None:
+                # Rows of empty fields in a file without blank lines: records of the empty
+                # value after all. Rare enough to be written again, in the file's order.
+                written = _write_parts(source, index, rare, scratch / "2", progress, False)
+                source_rows = written.rows_read
+            if source_rows == 0:
+                raise HdhWizardError("prepare.error.empty_table", file=source.display)
+            parts = _check_parts(source, written.writers, expected, rare, source_rows, out_dir)
+            commit(((written.writers[key].path, part.path) for key, part in parts), out_dir)
     return SplitResult(
         path, column, index, source_rows, group_rare_below, tuple(part for _, part in parts)
     )
@@ -366,11 +490,11 @@ def _expected_rows(counts: Sequence[ValueCount], rare: set[str]) -> dict[_Key, i
     expected: dict[_Key, int] = defaultdict(int)
     for count in counts:
         if count.value is None:
-            expected[_Key(PartKind.EMPTY, None)] += count.rows
+            expected[_Key(PartKind.EMPTY.value, None)] += count.rows
         elif count.value in rare:
-            expected[_Key(PartKind.OTHERS, None)] += count.rows
+            expected[_Key(PartKind.OTHERS.value, None)] += count.rows
         else:
-            expected[_Key(PartKind.VALUE, count.value)] += count.rows
+            expected[_Key(PartKind.VALUE.value, count.value)] += count.rows
     return dict(expected)
 
 
@@ -420,24 +544,33 @@ def _write_parts(
     rare: Sequence[str],
     scratch: Path,
     progress: Progress | None,
-) -> dict[_Key, HashingWriter]:
-    """One streaming pass: each row to the file of its value, by polars' partitioned sink."""
+    mark_blank_rows: bool,
+) -> _Written:
+    """One streaming pass: each row to the file of its value, by polars' partitioned sink.
+
+    With `mark_blank_rows`, rows of nulls only (what polars reads for a blank line) go to a
+    file of their own: whether they are records depends on the file having blank lines, which
+    takes a scan of its own, only made when there are such rows."""
     kind_name, value_name = free_names(source.columns, 2)
     value = pl.nth(index)
     grouped = pl.lit(False)
     if rare:
         grouped = value.is_in(pl.Series(list(rare), dtype=pl.String).implode())
+    blank_rows = all_null() if mark_blank_rows else pl.lit(False)
     kind = (
-        pl.when(is_blank(value))
+        pl.when(blank_rows)
+        .then(pl.lit(_BLANK_ROWS))
+        .when(is_blank(value))
         .then(pl.lit(PartKind.EMPTY.value))
         .when(grouped)
         .then(pl.lit(PartKind.OTHERS.value))
         .otherwise(pl.lit(PartKind.VALUE.value))
     )
-    keyed = source.frame.with_columns(
+    keyed = source.raw.with_columns(
         kind.alias(kind_name),
         pl.when(is_blank(value) | grouped).then(None).otherwise(value).alias(value_name),
     )
+    scratch.mkdir()
     parts = _Parts(scratch, progress)
     target = pl.PartitionBy(
         scratch,
@@ -446,10 +579,14 @@ def _write_parts(
         file_path_provider=parts.open,
         approximate_bytes_per_file=None,  # one file per value, however big
     )
+    # The source's rows are counted beside the sink, which leaves part of the processors idle.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hdh-count")
+    counting = pool.submit(source.count_rows_raw, progress, blank_lines=True)
     try:
         keyed.sink_csv(
             target, separator=",", quote_char='"', line_terminator="\n", include_bom=False
         )
+        rows_read = source.run(counting.result, progress)
     except (OSError, pl.exceptions.PolarsError, _TooManyParts) as error:
         writers = parts.close()
         if parts.overflowed:
@@ -464,9 +601,10 @@ def _write_parts(
             raise source.reading_error(failure, progress) from error
     finally:
         writers = parts.close()
+        pool.shutdown(wait=True)  # a failed sink: the count stops at the same line, or ends
     if progress is not None:
         progress.check()
-    return writers
+    return _Written(writers, rows_read)
 
 
 class _Parts:
@@ -476,29 +614,40 @@ class _Parts:
     def __init__(self, scratch: Path, progress: Progress | None) -> None:
         self._scratch = scratch
         self._progress = progress
+        self._digester = Digester()
         self._writers: dict[_Key, HashingWriter] = {}
         self._closed = False
         self._lock = threading.Lock()
         self.overflowed = False  # more values than MAX_PARTS
 
     def open(self, args: pl.io.partition.FileProviderArgs) -> IO[bytes]:
-        kind_text, text = args.partition_keys.row(0)
+        kind, text = args.partition_keys.row(0)
+        key = _Key(kind, text)
         with self._lock:
             if self._closed:
                 raise OSError(errno.ECANCELED, "the split was stopped")
-            if len(self._writers) >= MAX_PARTS:
+            if key in self._writers:
+                # polars opens one file per key (no size limit asked): a second one would be
+                # a second header in the middle of the part.
+                raise OSError(errno.EEXIST, "a second file for one value")
+            if len(self._writers) >= MAX_PARTS + (kind == _BLANK_ROWS):
                 self.overflowed = True
                 raise _TooManyParts
-            writer = HashingWriter(self._scratch / f"part-{len(self._writers)}.csv", self._progress)
-            self._writers[_Key(PartKind(kind_text), text)] = writer
+            path = self._scratch / f"part-{len(self._writers)}.csv"
+            writer = HashingWriter(path, self._progress, self._digester)
+            self._writers[key] = writer
         return cast(IO[bytes], writer)
 
     def close(self) -> dict[_Key, HashingWriter]:
+        """Stop opening files, close them, and wait for their digests. Idempotent."""
         with self._lock:
+            closing = not self._closed
             self._closed = True
             writers = dict(self._writers)
         for writer in writers.values():
             writer.close()
+        if closing:
+            self._digester.finish()
         return writers
 
 
@@ -510,40 +659,40 @@ def _check_parts(
     source_rows: int,
     out_dir: Path,
 ) -> list[tuple[_Key, SplitPart]]:
-    """Name the parts, count each one's rows again (the file as written, read back), and check
-    they add up to the source's (and, when counted first, to each value's)."""
+    """Name the parts, and check their rows (counted from the bytes written) add up to the
+    rows read from the source (and, when counted first, to each value's)."""
     stem = safe_name(Path(source.display).stem, max_bytes=STEM_BYTES, fallback="table")
-    values = sorted(k.value for k in writers if k.kind is PartKind.VALUE and k.value is not None)
-    names = dict(
-        zip(values, unique_names(values, taken=(EMPTY_NAME, OTHERS_NAME, SAMPLE_NAME)), strict=True)
+    values = sorted(
+        k.value for k in writers if k.kind == PartKind.VALUE.value and k.value is not None
     )
-    order = {PartKind.EMPTY: 0, PartKind.VALUE: 1, PartKind.OTHERS: 2}
+    taken = (EMPTY_NAME, OTHERS_NAME, SAMPLE_NAME)
+    names = dict(zip(values, unique_names(values, taken=taken), strict=True))
+    order = {PartKind.EMPTY.value: 0, PartKind.VALUE.value: 1, PartKind.OTHERS.value: 2}
     keys = sorted(writers, key=lambda k: (order[k.kind], k.value or ""))
     parts: list[tuple[_Key, SplitPart]] = []
     total = 0
     for key in keys:
         writer = writers[key]
-        rows = rows_written(writer.path, source.display)
-        total += rows
-        if expected is not None and rows != expected.get(key, -1):
+        total += writer.rows
+        if expected is not None and writer.rows != expected.get(key, -1):
             raise HdhWizardError(
                 "prepare.error.rows_differ",
                 file=source.display,
                 expected=expected.get(key, 0),
-                written=rows,
+                written=writer.rows,
             )
         held: tuple[str, ...] = ()
-        if key.kind is PartKind.VALUE and key.value is not None:
+        kind = PartKind(key.kind)
+        if kind is PartKind.VALUE and key.value is not None:
             name, held = names[key.value], (key.value,)
             renamed = name != safe_name(key.value)
         else:
-            name = EMPTY_NAME if key.kind is PartKind.EMPTY else OTHERS_NAME
-            held = () if key.kind is PartKind.EMPTY else tuple(sorted(rare))
+            name = EMPTY_NAME if kind is PartKind.EMPTY else OTHERS_NAME
+            held = () if kind is PartKind.EMPTY else tuple(sorted(rare))
             renamed = False
         path = out_dir / f"{stem}{SEPARATOR}{name}.csv"
-        parts.append(
-            (key, SplitPart(key.kind, held, path, rows, writer.size, writer.sha256, renamed))
-        )
+        part = SplitPart(kind, held, path, writer.rows, writer.size, writer.sha256, renamed)
+        parts.append((key, part))
     if total != source_rows:
         raise HdhWizardError(
             "prepare.error.rows_differ", file=source.display, expected=source_rows, written=total
@@ -644,7 +793,8 @@ def split_files_by_table(
         check = checkpoint(progress)
         rows = source.run(
             lambda: (
-                source.frame.select(check(pl.nth(file_index)), pl.nth(value_index))
+                source.records()
+                .select(check(pl.nth(file_index)), pl.nth(value_index))
                 .collect(engine="streaming")
                 .rows()
             ),

@@ -267,7 +267,7 @@ class UploadResult:
     sha256: str
     etag: str
     skipped: bool = False  # already there (same size and SHA-256), or finished by an earlier run
-    parts: int = 1  # 1: one PutObject
+    parts: int = 1  # 1: one PutObject; 0: nothing sent (skipped)
     reused_parts: int = 0  # parts found on the server when resuming, not sent again
     sent_bytes: int = 0  # bytes sent by this run
     elapsed: float = 0.0

@@ -84,6 +84,7 @@ class DepositStepScreen(DocumentationStepScreen):
         table = self.query_one("#deposit-files", DataTable)
         for key in ("file", "size", "action", "state"):
             table.add_column(self.t(f"deposit.col.{key}"), key=key)
+        self.query_one("#deposit-progress").display = False  # shown once something is sent
         self.files, self.missing = deposit_files(self.release, self.wizard.project.folder)
         self.show_plan()
         if dataset_of(self.release) is not None:
@@ -297,6 +298,7 @@ class DepositStepScreen(DocumentationStepScreen):
         text = self.query_one("#deposit-progress-text", Static)
         table = self.query_one("#deposit-files", DataTable)
         if event.kind == "uploading" and event.progress is not None:
+            bar.display = True
             bar.update(total=max(event.progress.total, 1), progress=event.progress.sent)
             text.update(progress_text(self.cat, event))
             self._set_cell(table, event.path, self.t("deposit.state.sending"))
