@@ -432,11 +432,6 @@ def test_publish_with_a_wrong_key_is_refused_explained_and_creates_nothing(
     assert live_datasets(udata_server, mine) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a key with a line break inside (HDH_WIZARD_API_KEY holding two lines) is printed: "
-    "h11's 'Illegal header value b\"…\"' reaches the message, and _scrub misses its repr",
-)
 def test_publish_with_a_key_holding_a_line_break_never_prints_it(
     tmp_path: Path,
     udata_server: UdataServer,
@@ -821,12 +816,6 @@ def test_publish_sends_again_a_resource_deleted_by_hand_on_the_server(
     assert kept == {f.path: f.resource_id for f in record.files if f.path != SLIDE}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file replaced on the server by one of the same size goes unnoticed: once the "
-    "deposit is done, HeadlessPublisher.deposit compares sizes only (plan_deposit) and says "
-    "'up to date'; the checksums are never read again, and the wrong file is published",
-)
 def test_publish_sends_again_a_file_replaced_on_the_server_by_another_of_the_same_size(
     tmp_path: Path, udata_server: UdataServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1227,21 +1216,13 @@ async def open_account(app: HdhWizardApp, pilot: Pilot[None]) -> AccountStepScre
     return screen
 
 
-DOUBLED = pytest.mark.xfail(
-    strict=True,
-    reason="a pasted key is inserted twice: KeyInput._on_paste inserts it, then Textual also "
-    "runs Input._on_paste (handlers run along the MRO; event.stop() does not prevent that), "
-    "which inserts the first line again",
-)
-
-
 @pytest.mark.parametrize(
     "pasted",
     [
-        pytest.param(PARTNER.api_key, id="plain", marks=DOUBLED),
-        pytest.param(f"  {PARTNER.api_key}  ", id="spaces", marks=DOUBLED),
-        pytest.param(f"{PARTNER.api_key}\n", id="trailing_newline", marks=DOUBLED),
-        pytest.param(f"\t{PARTNER.api_key} \r\n", id="tab_and_crlf", marks=DOUBLED),
+        pytest.param(PARTNER.api_key, id="plain"),
+        pytest.param(f"  {PARTNER.api_key}  ", id="spaces"),
+        pytest.param(f"{PARTNER.api_key}\n", id="trailing_newline"),
+        pytest.param(f"\t{PARTNER.api_key} \r\n", id="tab_and_crlf"),
         pytest.param(f"\n{PARTNER.api_key}\n", id="line_break_before"),
     ],
 )

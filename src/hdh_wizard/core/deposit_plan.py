@@ -88,6 +88,7 @@ def plan_deposit(
             deposited.size == local.size
             and deposited.mtime_ns == local.mtime_ns
             and resource.get("filesize") in (None, local.size)
+            and _checksum_matches(resource, deposited)
         ):
             plan.append(PlannedFile(Action.KEEP, local.path, local, deposited))
         else:
@@ -96,6 +97,16 @@ def plan_deposit(
         if deposited.path not in local_paths and deposited.resource_id in on_server:
             plan.append(PlannedFile(Action.DELETE, deposited.path, None, deposited))
     return plan
+
+
+def _checksum_matches(resource: Mapping[str, Any], deposited: DepositedFile) -> bool:
+    """A file replaced on the server by another of the same size is caught by its checksum."""
+    checksum = resource.get("checksum")
+    if not isinstance(checksum, Mapping):
+        return True
+    expected = {"sha1": deposited.sha1, "sha256": deposited.sha256}.get(str(checksum.get("type")))
+    value = checksum.get("value")
+    return not expected or not isinstance(value, str) or value.lower() == expected.lower()
 
 
 def unsupported_formats(files: Sequence[LocalFile], allowed: Collection[str]) -> list[LocalFile]:

@@ -98,6 +98,10 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+def _well_formed_key(key: str) -> bool:
+    return key.isascii() and key.isprintable() and not any(c.isspace() for c in key)
+
+
 def _segment(value: str) -> str:
     """An id as one URL path segment (zone ids hold colons, which stay readable)."""
     return quote(str(value), safe=":")
@@ -123,6 +127,10 @@ class DataGouvClient:
         self.retry_policy = retry
         self.sleep = sleep
         self._key = api_key or None
+        if self._key and not _well_formed_key(self._key):
+            # A key holding a space or a line break (two keys pasted at once) would be refused
+            # by the HTTP layer, whose error quotes it: say so before sending anything.
+            raise ApiError(ErrorKind.UNAUTHORIZED, message="malformed API key")
         self._http = httpx.Client(
             base_url=self.api_url,
             timeout=timeout,
@@ -430,7 +438,9 @@ class DataGouvClient:
         self, error: httpx.TransportError, method: str, path: str, attempts: int
     ) -> ApiError:
         kind = ErrorKind.TIMEOUT if isinstance(error, httpx.TimeoutException) else ErrorKind.NETWORK
-        detail = str(error) or type(error).__name__
+        # h11 quotes the header it refuses: that could be the key.
+        quoting = isinstance(error, httpx.LocalProtocolError)
+        detail = type(error).__name__ if quoting else (str(error) or type(error).__name__)
         return ApiError(
             kind,
             message=self._scrub(f"{type(error).__name__}: {detail}"),

@@ -611,6 +611,9 @@ class _Uploader:
                     found = self._look_again(upload)
                     if found is not None:
                         return found
+                    # Its fate is unknown (a slow server may still store it): sending it again
+                    # could publish the file twice. The next run finds it by its token.
+                    raise self._failure(exc, attempt, upload) from None
                 if attempt >= self.policy.attempts:
                     raise self._failure(exc, attempt, upload) from None
                 self._wait(attempt, floor=1.0)

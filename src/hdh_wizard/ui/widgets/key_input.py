@@ -22,3 +22,4 @@ class KeyInput(Input):
             else:
                 self.replace(key, *selection)
         event.stop()
+        event.prevent_default()  # else Input's own paste handler inserts the first line again
