@@ -157,7 +157,7 @@ class FaultProxy:
             self._serve(self.port)
 
     def _serve(self, port: int) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        server = _QuietServer(("127.0.0.1", port), _handler_for(self))
         server.daemon_threads = True
         self.port = int(server.server_address[1])
         self._server = server
@@ -281,7 +281,7 @@ class FaultProxy:
         if fault is None or fault.forward:
             try:
                 upstream = self._forward(handler, method, body)
-            except httpx.HTTPError:
+            except (httpx.HTTPError, RuntimeError):  # RuntimeError: stopped meanwhile
                 upstream = None
         if fault is not None:  # instead of udata's answer (forwarded: udata did the work)
             status, headers, content = fault.status, fault.headers, {"message": "fault injected"}
@@ -302,6 +302,14 @@ class FaultProxy:
     def _forward(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> httpx.Response:
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         return self._forwarder.request(method, handler.path, headers=headers, content=body)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A request cut by a fault (the proxy stopped mid-forward) is part of the test, not an
+    error to print: socketserver would write its traceback into the captured output."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
