@@ -177,13 +177,7 @@ class HeadlessPublisher:
                 return release
         release = self._reopen(release, StepId.DEPOSIT)
         doc_outputs = documentation_to_outputs(doc)
-
-        def keep(dataset_record: DatasetRecord) -> None:
-            nonlocal release
-            outputs = {"documentation": doc_outputs, "dataset": dataset_record.to_outputs()}
-            release = self.save(
-                workflow.record_progress(release, StepId.DEPOSIT, outputs, self.now())
-            )
+        keep = self._progress_saver(release, StepId.DEPOSIT, doc_outputs)
 
         run = DepositRun(
             client=client,
@@ -217,13 +211,7 @@ class HeadlessPublisher:
             return release
         release = self._reopen(release, StepId.DATASET_PAGE)
         doc_outputs = documentation_to_outputs(doc)
-
-        def keep(dataset_record: DatasetRecord) -> None:
-            nonlocal release
-            outputs = {"documentation": doc_outputs, "dataset": dataset_record.to_outputs()}
-            release = self.save(
-                workflow.record_progress(release, StepId.DATASET_PAGE, outputs, self.now())
-            )
+        keep = self._progress_saver(release, StepId.DATASET_PAGE, doc_outputs)
 
         run = DepositRun(
             client=client,
@@ -278,6 +266,19 @@ class HeadlessPublisher:
         return None if dataset.get("deleted") else dataset
 
     # --- state -----------------------------------------------------------------------------------
+
+    def _progress_saver(
+        self, release: Release, step: StepId, doc_outputs: dict[str, Any]
+    ) -> Callable[[DatasetRecord], None]:
+        """Each server step of a run (dataset made, chunk sent, file verified) saved at once."""
+        current = release
+
+        def keep(dataset_record: DatasetRecord) -> None:
+            nonlocal current
+            outputs = {"documentation": doc_outputs, "dataset": dataset_record.to_outputs()}
+            current = self.save(workflow.record_progress(current, step, outputs, self.now()))
+
+        return keep
 
     def _require_available(self, release: Release, step: StepId) -> None:
         missing = workflow.blockers(release, step)

@@ -18,7 +18,7 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
 from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
+from hdh_wizard.core.portal_records import dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, quality_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
@@ -91,14 +91,7 @@ class DatasetPageStepScreen(DocumentationStepScreen):
     @work(thread=True, exclusive=True, group="portal")
     def _send(self, doc: Documentation, organization_id: str) -> None:
         sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}
-        app, step_id = self.wizard, self.step_id
-
-        def keep(record: DatasetRecord) -> None:
-            outputs = {**sent, "dataset": record.to_outputs()}
-            now = app.now()
-            app.call_from_thread(
-                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
-            )
+        keep = self.progress_saver(doc)
 
         try:
             with self.wizard.portal.client(self.site) as client:

@@ -30,7 +30,7 @@ from hdh_wizard.core.deposit_plan import (
 )
 from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
 from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
+from hdh_wizard.core.portal_records import dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, ResourcePlan, planned_resource, quality_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
@@ -245,17 +245,8 @@ class DepositStepScreen(DocumentationStepScreen):
     @work(thread=True, exclusive=True, group="deposit")
     def _deposit(self, doc: Documentation, organization_id: str, cancel: threading.Event) -> None:
         folder = self.wizard.project.folder
-        sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}  # what is sent, not the live form
-        app, step_id = self.wizard, self.step_id
-
-        def keep(record: DatasetRecord) -> None:
-            """Each step the server accepted, kept at once, even if the screen was left."""
-            outputs = {**sent, "dataset": record.to_outputs()}
-            now = app.now()
-            app.call_from_thread(
-                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
-            )
-
+        keep = self.progress_saver(doc)  # what is sent, not the live form
+        app = self.wizard
         try:
             with self.wizard.portal.client(self.site) as client:
                 record = dataset_of(self.release)
