@@ -11,6 +11,7 @@ clock, drives the app with Textual's Pilot to the screen, and exports its screen
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -22,12 +23,14 @@ from pathlib import Path
 import httpx
 import keyring.backends.fail
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree, Input, TextArea
+from textual.widgets import Button, Checkbox, DataTable, DirectoryTree, Input, Select, TextArea
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
+from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
 from hdh_wizard.core.enums import Environment, Role, Route
-from hdh_wizard.core.portal_records import OrganizationRecord
+from hdh_wizard.core.hosting_records import FileRole, HostedObject, TransferRecord
+from hdh_wizard.core.portal_records import DatasetRecord, OrganizationRecord
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.demo.generate import create_demo_data
@@ -36,6 +39,7 @@ from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.retry import RetryPolicy
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
+from hdh_wizard.services.storage import StorageConfig
 from hdh_wizard.ui.app import HdhWizardApp
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 
@@ -110,13 +114,126 @@ def _ready_to_deposit(release: Release) -> Release:
     return workflow.commit_step(release, StepId.ORGANIZATION, org.to_outputs(), ALICE, NOW)
 
 
-def _hosted_preview(release: Release) -> Release:
-    return workflow.preview_route(release, Route.HOSTED, ALICE, NOW)
-
-
 def _production_hosted(release: Release) -> Release:
     release = workflow.preview_route(release, Route.HOSTED, STAFF, NOW)
     return workflow.set_target(release, Environment.PRODUCTION, STAFF, NOW, confirmed=True)
+
+
+HOSTED_URL = "https://stockage.health-data-hub.fr/open-data/visiomel"
+
+
+def _hosted_file(path: str, size: int, role: FileRole = FileRole.DATA) -> HostedObject:
+    sha256 = hashlib.sha256(path.encode()).hexdigest()
+    return HostedObject(
+        path, f"visiomel/{path}", size, sha256, f"{HOSTED_URL}/{path}", role, 1, NOW.isoformat()
+    )
+
+
+HOSTED_FILES = (
+    _hosted_file("publish/patients__Stade_I.csv", 1_240_000_000),
+    _hosted_file("publish/patients__Stade_II.csv", 980_000_000),
+    _hosted_file("publish/patients__autres.csv", 310_000_000),
+    _hosted_file("publish/patients__echantillon.csv", 4_800_000, FileRole.SAMPLE),
+    _hosted_file("docs/dictionnaire.pdf", 240_000, FileRole.DOCUMENTATION),
+)
+
+
+def _hosted_to_reference(release: Release) -> Release:
+    """Route 2: the files hosted by HDH (step 2 done by staff), the page made (step 5)."""
+    release = _ready_to_deposit(release)
+    release = workflow.record_volume(release, 2_700_000_000, ALICE, NOW)
+    release = workflow.skip_step(release, StepId.PREPARE_DATA, "Déjà découpée", ALICE, NOW)
+    transfer = TransferRecord({"bucket": "open-data"}, HOSTED_FILES, {}, STAFF.name)
+    release = workflow.commit_step(
+        release, StepId.SHARE_WITH_HDH, transfer.to_outputs(), STAFF, NOW
+    )
+    site = release.target.url
+    page = DatasetRecord(site, "d1", "base-melanome", f"{site}/datasets/base-melanome/")
+    doc = Documentation(title="Base mélanome", description="Base de test.")
+    outputs = {"documentation": documentation_to_outputs(doc), "dataset": page.to_outputs()}
+    return workflow.commit_step(release, StepId.DATASET_PAGE, outputs, ALICE, NOW)
+
+
+def _references_by_staff(release: Release) -> Release:
+    return workflow.set_actor(_hosted_to_reference(release), STAFF)
+
+
+def _hosted_ready(release: Release) -> Release:
+    """Route 2 with anonymity, formats and volume done: "prepare the data" is open."""
+    release = workflow.commit_step(release, StepId.ANONYMITY, {"note": "k=5"}, ALICE, NOW)
+    release = workflow.commit_step(release, StepId.INTEROPERABILITY, {}, ALICE, NOW)
+    release = workflow.record_volume(release, 5_000_000_000, ALICE, NOW)
+    return workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
+
+
+async def _wait(pilot: Pilot[None], ready: Callable[[], object]) -> None:
+    for _ in range(300):
+        if ready():
+            return
+        await pilot.pause(0.1)
+
+
+async def _prepared(pilot: Pilot[None]) -> None:
+    """Open "prepare the data", split the demo table by stage, draw a seeded stratified sample."""
+    await _open(StepId.PREPARE_DATA)(pilot)
+    screen = pilot.app.screen
+    column = screen.query_one("#prep-column", Select)
+    await _wait(pilot, lambda: len(column._options) > 1)
+    column.value = 8  # stade_pronostique
+    await pilot.pause()
+    values = screen.query_one("#prep-values", DataTable)
+    await _wait(pilot, lambda: values.row_count and not getattr(screen, "working", True))
+    screen.query_one("#prep-split", Button).press()
+    await pilot.pause()
+    await _wait(pilot, lambda: not getattr(screen, "working", True))
+    screen.query_one("#prep-size", Input).value = "100"
+    screen.query_one("#prep-seed", Input).value = "20261128"
+    screen.query_one("#prep-stratify", Checkbox).value = True
+    screen.query_one("#prep-sample", Button).press()
+    await pilot.pause()
+    await _wait(pilot, lambda: not getattr(screen, "working", True))
+    await pilot.pause(0.2)
+
+
+STORAGE = StorageConfig(
+    "https://s3.health-data-hub.fr", "fr-par", "hdh-open-data", "visiomel/2026/", "HDHOPENDATA042"
+)
+
+
+def _ready_to_share(release: Release) -> Release:
+    """Route 2, step 2 under way: HDH staff typed the details; the table is hosted already."""
+    release = _ready_to_deposit(release)
+    release = workflow.record_volume(release, 2_700_000_000, ALICE, NOW)
+    release = workflow.skip_step(release, StepId.PREPARE_DATA, "Déjà découpée", ALICE, NOW)
+    table = release.files[0]  # donnees/cohorte_melanome.csv, as the demo made it
+    key = f"visiomel/2026/{table.path}"
+    url = f"https://s3.health-data-hub.fr/hdh-open-data/{key}"
+    hosted = HostedObject(
+        table.path, key, table.size, "0" * 64, url, FileRole.DATA, table.mtime_ns, NOW.isoformat()
+    )
+    record = TransferRecord(STORAGE.normalized().to_dict(), (hosted,))
+    release = workflow.save_draft(release, StepId.SHARE_WITH_HDH, record.to_outputs(), STAFF, NOW)
+    return workflow.set_actor(release, STAFF)
+
+
+def _share_as_partner(release: Release) -> Release:
+    return workflow.set_actor(_ready_to_share(release), ALICE)
+
+
+async def _open_share(pilot: Pilot[None]) -> None:
+    await _open(StepId.SHARE_WITH_HDH)(pilot)
+    for _ in range(200):  # the keyring is looked at in a worker ("hosting-keys")
+        if getattr(pilot.app.screen, "keyring", None) is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def _share_files(pilot: Pilot[None]) -> None:
+    """The same screen, scrolled down to the files to host and the transfer's buttons."""
+    await _open_share(pilot)
+    pilot.app.screen.query_one("#hosting-files").scroll_visible(animate=False, top=True)
+    await pilot.pause()
 
 
 def _keys(*keys: str) -> Drive:
@@ -191,10 +308,29 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("help", drive=_keys("question_mark")),
     Scenario("contract", drive=_open(StepId.CONTRACT)),
     Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
-    Scenario("step-manual", setup=_hosted_preview, drive=_open(StepId.PREPARE_DATA)),
     Scenario("step-account", size=(120, 40), drive=_open(StepId.ACCOUNT)),
     Scenario("step-deposit", size=(130, 50), setup=_ready_to_deposit, drive=_open(StepId.DEPOSIT)),
     Scenario("step-deposit-files", size=(130, 40), setup=_ready_to_deposit, drive=_deposit_files),
+    Scenario(
+        "step-references",
+        size=(140, 45),
+        setup=_references_by_staff,
+        drive=_open(StepId.REFERENCE_URLS),
+    ),
+    Scenario(
+        "step-references-partner",
+        size=(120, 40),
+        setup=_hosted_to_reference,
+        drive=_open(StepId.REFERENCE_URLS),
+    ),
+    Scenario("step-share-with-hdh", size=(130, 50), setup=_ready_to_share, drive=_open_share),
+    Scenario(
+        "step-share-with-hdh-files", size=(130, 40), setup=_ready_to_share, drive=_share_files
+    ),
+    Scenario(
+        "step-share-with-hdh-partner", size=(120, 40), setup=_share_as_partner, drive=_open_share
+    ),
+    Scenario("step-prepare-data", size=(130, 60), setup=_hosted_ready, drive=_prepared),
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
     Scenario("step-interoperability", size=(130, 40), drive=_inspected),
     Scenario("step-anonymity", size=(130, 60), drive=_anonymity_measured),

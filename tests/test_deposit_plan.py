@@ -147,3 +147,15 @@ def test_an_original_replaced_by_its_anonymised_copy_is_never_deposited(tmp_path
     files, missing = deposit_files(release, tmp_path)
     assert [f.path for f in files] == ["data/visits.csv", "anon/patients.generalised.csv"]
     assert missing == []
+
+
+def test_a_link_inside_a_published_folder_is_never_deposited(tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("nom,prenom\nDupont,Jean\n")  # never checked by the anonymity step
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "visits.csv").write_text("id,date\n1,2020\n")
+    (tmp_path / "data" / "patients.csv").symlink_to(outside)
+    release = workflow.new_release("x", PARTNER, T0, [DataFile("data", 100, 0, "")])
+    files, missing = deposit_files(release, tmp_path)
+    assert [f.path for f in files] == ["data/visits.csv"]
+    assert missing == []

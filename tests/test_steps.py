@@ -294,3 +294,11 @@ def test_every_step_has_a_title_and_a_summary_in_both_languages(step: Step, lang
     assert step.summary_key == f"step.{step.id.value}.summary"
     assert cat.t(step.title_key).strip()
     assert cat.t(step.summary_key).strip()
+
+
+def test_every_step_of_the_guide_opens_its_own_screen() -> None:
+    from hdh_wizard.ui.steps.registry import SCREENS
+
+    assert set(SCREENS) == set(StepId)
+    for step_id, screen_class in SCREENS.items():
+        assert screen_class.step_id is step_id

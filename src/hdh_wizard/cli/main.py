@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from hdh_wizard import __version__
+from hdh_wizard.core.enums import Role
+from hdh_wizard.core.release import Person
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue, detect_lang, load_catalogue
 
-COMMANDS = ("status", "demo", "restore-backup", "check", "convert", "risk", "publish", "keys")
+COMMANDS = (
+    "status",
+    "demo",
+    "restore-backup",
+    "check",
+    "convert",
+    "risk",
+    "publish",
+    "keys",
+    "transfer",
+)
 DEMO_FOLDER = "hdh-wizard-demo"
 
 
@@ -81,6 +93,21 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
     elif command == "publish":
         parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
         parser.add_argument("--yes", action="store_true", help=cat.t("cli.publish.yes"))
+        parser.add_argument("--staff", metavar="NOM", type=_name(cat), help=cat.t("cli.help.staff"))
+    elif command == "transfer":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        parser.add_argument("--staff", metavar="NOM", type=_name(cat), help=cat.t("cli.help.staff"))
+        parser.add_argument(
+            "--part-size", metavar="MIB", type=_mebibytes(cat), help=cat.t("cli.transfer.part_size")
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=4,
+            choices=range(1, 33),
+            metavar="N",
+            help=cat.t("cli.transfer.workers"),
+        )
     elif command in ("check", "convert"):
         parser.add_argument("paths", nargs="+", help=cat.t("cli.check.paths"))
         parser.add_argument("--follow-links", action="store_true", help=cat.t("cli.check.follow"))
@@ -107,6 +134,29 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("url", nargs="?", help=cat.t("cli.keys.url"))
         parser.add_argument("--all", action="store_true", help=cat.t("cli.keys.all"))
     return parser
+
+
+def _name(cat: Catalogue) -> Callable[[str], str]:
+    """A person's name as given on the command line: not empty, one line."""
+
+    def parse(text: str) -> str:
+        name = " ".join(text.split())
+        if not name:
+            raise argparse.ArgumentTypeError(cat.t("cli.help.staff_empty"))
+        return name
+
+    return parse
+
+
+def _mebibytes(cat: Catalogue) -> Callable[[str], int]:
+    """`--part-size`: a whole number of MiB, at least S3's 5, as bytes."""
+
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 5:
+            raise argparse.ArgumentTypeError(cat.t("cli.transfer.bad_part_size"))
+        return int(text) * 1024 * 1024
+
+    return parse
 
 
 def _lang_from(argv: Sequence[str]) -> str | None:
@@ -186,6 +236,11 @@ def _write_crash_report() -> str:
     return "-"
 
 
+def _staff(name: str | None) -> Person | None:
+    """`--staff NAME`: an HDH team member runs the command, recorded as the steps' author."""
+    return Person(name, Role.HDH_STAFF) if name else None
+
+
 def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
     if command in ("check", "convert"):
         from hdh_wizard.cli.check import run_check, run_convert
@@ -219,7 +274,13 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
     if command == "publish":
         from hdh_wizard.cli.publish import run_publish
 
-        return run_publish(cat, folder, yes=args.yes)
+        return run_publish(cat, folder, yes=args.yes, actor=_staff(args.staff))
+    if command == "transfer":
+        from hdh_wizard.cli.transfer import run_transfer
+
+        return run_transfer(
+            cat, folder, part_size=args.part_size, workers=args.workers, actor=_staff(args.staff)
+        )
     if command == "restore-backup":
         from hdh_wizard.cli.restore import restore
 

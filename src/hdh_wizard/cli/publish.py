@@ -12,12 +12,13 @@ from pathlib import Path
 
 from hdh_wizard import project as projects
 from hdh_wizard.core.deposit_plan import LocalFile
-from hdh_wizard.core.release import Release
+from hdh_wizard.core.release import Person, Release
 from hdh_wizard.errors import HdhWizardError, ProjectError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.services.datagouv.deposit import DepositEvent
 from hdh_wizard.services.datagouv.errors import ApiError, describe
 from hdh_wizard.services.datagouv.headless import HeadlessPublisher, Said
+from hdh_wizard.services.datagouv.references import ReferenceAction, ReferenceEvent
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.datagouv.upload import FileDigests
 from hdh_wizard.services.secrets import SecretStore
@@ -32,7 +33,10 @@ def run_publish(
     yes: bool,
     portal: PortalSession | None = None,
     chunk_size: int | None = None,
+    actor: Person | None = None,
 ) -> int:
+    """`actor`: who runs the command (default: whoever last worked on the release); the
+    references of route 2 are made by HDH staff only."""
     if not projects.has_project(folder):
         raise ProjectError("error.no_project", folder=str(folder))
     lock = projects.acquire_lock(folder)
@@ -52,13 +56,14 @@ def run_publish(
         publisher = HeadlessPublisher(
             portal=portal or PortalSession(SecretStore()),
             folder=folder,
-            actor=project.release.actor,
+            actor=actor or project.release.actor,
             now=lambda: datetime.now(UTC),
             save=save,
             describe=describe_file,
             confirm_production=lambda host: yes or _ask(cat, host),
             say=printer.say,
             on_event=printer.event,
+            on_reference=printer.reference,
             chunk_size=chunk_size,
         )
         print(cat.t("publish.target", site=project.release.target.url), file=sys.stderr)
@@ -116,6 +121,19 @@ class _Printer:
         elif event.kind == "file_done":
             self.end_line()
             print(self.cat.t("publish.file_done", path=event.path), file=sys.stderr)
+
+    def reference(self, event: ReferenceEvent) -> None:
+        """Each resource made, changed or removed; those left as they were go unsaid."""
+        if event.kind == "file_done" and event.action is not ReferenceAction.KEEP:
+            action = event.action.value if event.action else "create"
+            print(
+                self.cat.t(f"publish.reference.{action}", path=event.path),
+                file=sys.stderr,
+            )
+        elif event.kind == "deleted":
+            print(self.cat.t("publish.reference.delete", path=event.path), file=sys.stderr)
+        elif event.kind == "duplicate_removed":
+            print(self.cat.t("publish.reference.duplicate", id=event.path), file=sys.stderr)
 
     def end_line(self) -> None:
         if self.pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from pathlib import Path, PurePosixPath
 
 from hdh_wizard.core.deposit_plan import LocalFile
@@ -19,12 +20,9 @@ def deposit_files(release: Release, folder: Path) -> tuple[list[LocalFile], list
         path = resolve_stored_path(stored, folder)
         try:
             if path.is_dir():
-                for child in sorted(path.rglob("*")):
-                    relative = child.relative_to(path)
-                    name = str(PurePosixPath(stored) / relative.as_posix())
-                    hidden = any(p.startswith(".") for p in relative.parts)
-                    if child.is_file() and not hidden and name not in replaced:
-                        found.append(_local(name, child))
+                found.extend(
+                    _local(name, child) for name, child in folder_files(stored, path, replaced)
+                )
             elif path.is_file():
                 found.append(_local(stored, path))
             else:
@@ -32,6 +30,20 @@ def deposit_files(release: Release, folder: Path) -> tuple[list[LocalFile], list
         except OSError:
             missing.append(stored)
     return found, missing
+
+
+def folder_files(stored: str, path: Path, replaced: Collection[str]) -> Iterator[tuple[str, Path]]:
+    """(name in the release, path here) of each file published with the folder, in name
+    order. Hidden files, originals replaced by their anonymised copy and links are left out:
+    the folder's fingerprint and the anonymity check do not follow links, so what they lead to
+    (maybe out of the project) was never checked."""
+    for child in sorted(path.rglob("*")):
+        relative = child.relative_to(path)
+        name = str(PurePosixPath(stored) / relative.as_posix())
+        hidden = any(p.startswith(".") for p in relative.parts)
+        regular = child.is_file() and not child.is_symlink()
+        if regular and not hidden and name not in replaced:
+            yield name, child
 
 
 def _local(stored: str, path: Path) -> LocalFile:

@@ -37,7 +37,11 @@ from hdh_wizard.ui.steps.base import StepScreen
 from hdh_wizard.ui.steps.registry import step_screen
 
 Clock = Callable[[], datetime]
-PORTAL_WORK = ("deposit", "portal")  # worker groups that write to data.gouv.fr
+PORTAL_WORK = (
+    "deposit",
+    "portal",
+    "hosting",
+)  # worker groups writing to data.gouv.fr or HDH storage
 STYLES = Path(__file__).parent / "styles"
 
 
@@ -52,6 +56,9 @@ class HdhWizardApp(App[None]):
         STYLES / "home.tcss",
         STYLES / "step.tcss",
         STYLES / "dialogs.tcss",
+        STYLES / "prepare.tcss",
+        STYLES / "hosting.tcss",
+        STYLES / "references.tcss",
     ]
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", show=False)]

@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 
 from hdh_wizard.core.deposit_plan import Action, LocalFile, Mismatch
+from hdh_wizard.core.hosting_records import prepared_files, references_of, transfer_of
 from hdh_wizard.core.portal_records import (
     account_of,
     dataset_of,
@@ -21,28 +22,35 @@ from hdh_wizard.i18n.catalogue import Catalogue, Lang, load_catalogue
 from hdh_wizard.i18n.formatting import format_duration, format_size
 from hdh_wizard.services.datagouv.deposit import DepositEvent
 from hdh_wizard.services.datagouv.upload import FileDigests
+from hdh_wizard.services.progress import UploadProgress
 
 
 def action_text(cat: Catalogue, action: Action) -> str:
     return cat.t(f"deposit.action.{action.value}")
 
 
-def progress_text(cat: Catalogue, event: DepositEvent) -> str:
-    """ "fichier 2/3 · 12,3 Mo sur 45,6 Mo · 3,2 Mo/s · reste 10 s"."""
-    progress = event.progress
-    if progress is None:
-        return ""
+def transfer_amounts(cat: Catalogue, progress: UploadProgress) -> dict[str, str]:
+    """A transfer's figures in French conventions: sent, total, speed, time left."""
     lang = cat.lang
     remaining = progress.remaining_seconds
+    return {
+        "sent": format_size(progress.sent, lang),
+        "total": format_size(progress.total, lang),
+        "speed": format_size(int(progress.speed), lang),
+        "left": format_duration(remaining, lang) if remaining is not None else "—",
+    }
+
+
+def progress_text(cat: Catalogue, event: DepositEvent) -> str:
+    """ "fichier 2/3 · 12,3 Mo sur 45,6 Mo · 3,2 Mo/s · reste 10 s"."""
+    if event.progress is None:
+        return ""
     return cat.t(
         "deposit.progress",
         path=event.path,
         index=event.index,
         count=event.count,
-        sent=format_size(progress.sent, lang),
-        total=format_size(progress.total, lang),
-        speed=format_size(int(progress.speed), lang),
-        left=format_duration(remaining, lang) if remaining is not None else "—",
+        **transfer_amounts(cat, event.progress),
     )
 
 
@@ -111,7 +119,7 @@ def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
 
 
 def portal_detail(cat: Catalogue, release: Release, step_id: StepId) -> str:
-    """What a data.gouv.fr step holds on the current portal, for the home screen's detail line."""
+    """What a data.gouv.fr or route-2 step holds, for the home screen's detail line."""
     if step_id is StepId.ACCOUNT and (account := account_of(release)):
         return cat.t("home.portal.account", name=account.user_name)
     if step_id is StepId.ORGANIZATION and (org := organization_of(release)):
@@ -127,4 +135,22 @@ def portal_detail(cat: Catalogue, release: Release, step_id: StepId) -> str:
         )
     if step_id is StepId.PUBLICATION and (publication := publication_of(release)):
         return cat.t("home.portal.published", page=publication.page)
+    if step_id is StepId.PREPARE_DATA and (prepared := prepared_files(release)):
+        return cat.t(
+            "home.hosting.prepared",
+            count=len(prepared),
+            size=format_size(sum(f.size for f in prepared), cat.lang),
+        )
+    if step_id is StepId.SHARE_WITH_HDH and (transfer := transfer_of(release)):
+        if transfer.uploads:
+            return cat.t("home.hosting.resume", count=len(transfer.uploads))
+        if transfer.objects:
+            return cat.t(
+                "home.hosting.hosted",
+                count=len(transfer.objects),
+                size=format_size(sum(o.size for o in transfer.objects), cat.lang),
+                bucket=transfer.storage.get("bucket", "?"),
+            )
+    if step_id is StepId.REFERENCE_URLS and (references := references_of(release)):
+        return cat.t("home.portal.references", count=len(references.files))
     return ""

@@ -18,10 +18,10 @@ from hdh_wizard.services.datagouv.upload import (
     DEFAULT_CHUNK_SIZE,
     ChunkedUpload,
     FileDigests,
-    UploadProgress,
     check_uploaded,
     file_digests,
 )
+from hdh_wizard.services.progress import UploadProgress
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

@@ -61,9 +61,9 @@ from hdh_wizard.services.datagouv.retry import (
 from hdh_wizard.services.datagouv.upload import (
     DEFAULT_CHUNK_SIZE,
     ChunkedUpload,
-    UploadProgress,
     _Uploader,
 )
+from hdh_wizard.services.progress import UploadProgress
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DataGouvClient", "RetryPolicy"]
 

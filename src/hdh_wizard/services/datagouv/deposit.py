@@ -31,10 +31,10 @@ from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.services.datagouv.upload import (
     ChunkedUpload,
     FileDigests,
-    UploadProgress,
     check_uploaded,
     file_digests,
 )
+from hdh_wizard.services.progress import UploadProgress
 
 
 class DepositError(HdhWizardError):

@@ -23,7 +23,8 @@ from hdh_wizard.core.documentation import (
     documentation_from_outputs,
     documentation_to_outputs,
 )
-from hdh_wizard.core.enums import Environment, Route, StepStatus
+from hdh_wizard.core.enums import Environment, Role, Route, StepStatus
+from hdh_wizard.core.hosting_records import ReferencesRecord, hosted_objects, references_of
 from hdh_wizard.core.portal_records import (
     AccountRecord,
     DatasetRecord,
@@ -41,8 +42,19 @@ from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.deposit import DepositEvent, DepositRun, dataset_body
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.services.datagouv.publication import public_page, publish
+from hdh_wizard.services.datagouv.references import (
+    PublicChecker,
+    ReferenceAction,
+    ReferenceEvent,
+    ReferenceRun,
+    check_hosted,
+    check_public_access,
+    references_match,
+    updated_fields,
+)
 from hdh_wizard.services.datagouv.session import MissingKey, PortalSession
 from hdh_wizard.services.datagouv.upload import FileDigests
+from hdh_wizard.services.storage.public_access import check_all_public
 
 
 class PublishStop(HdhWizardError):
@@ -75,6 +87,8 @@ class HeadlessPublisher:
     confirm_production: Callable[[str], bool]
     say: Callable[[Said], None]
     on_event: Callable[[DepositEvent], None] = lambda _event: None
+    on_reference: Callable[[ReferenceEvent], None] = lambda _event: None
+    public_check: PublicChecker = check_all_public  # the hosted URLs, asked as the public would
     cancel: threading.Event = field(default_factory=threading.Event)
     chunk_size: int | None = None
 
@@ -92,8 +106,7 @@ class HeadlessPublisher:
                 release = self.deposit(client, release)
             else:
                 release = self.dataset_page(client, release)
-                if workflow.status_of(release, StepId.REFERENCE_URLS) is not StepStatus.DONE:
-                    raise PublishStop("publish.stop.references")
+                release = self.references(client, release)
             return self.publication(client, release)
 
     # --- the steps, in the checklist's order -----------------------------------------------------
@@ -226,6 +239,80 @@ class HeadlessPublisher:
         self.say(Said("publish.page", {"page": record.page or record.dataset_id}))
         outputs = {"documentation": doc_outputs, "dataset": record.to_outputs()}
         return self._commit(release, StepId.DATASET_PAGE, outputs)
+
+    def references(self, client: DataGouvClient, release: Release) -> Release:
+        """Route 2, step 7: each file hosted by HDH referenced on the page by its URL. Done by
+        HDH staff: a partner's run stops here unless the references are done and still hold."""
+        if workflow.status_of(release, StepId.SHARE_WITH_HDH) is not StepStatus.DONE:
+            raise PublishStop("publish.stop.transfer")
+        self._require_available(release, StepId.REFERENCE_URLS)
+        objects = hosted_objects(release)
+        if not objects:
+            raise PublishStop("publish.stop.nothing_hosted")
+        # A hand-edited transfer record that cannot be published stops the run here, before
+        # the step is reopened (which would mark the publication stale for nothing).
+        check_hosted(objects)
+        dataset = dataset_of(release)
+        if dataset is None:
+            raise PublishStop("publish.stop.no_dataset")
+        record = references_of(release)
+        run = ReferenceRun(
+            client=client,
+            site=release.target.url,
+            dataset_id=dataset.dataset_id,
+            objects=objects,
+            save=lambda _record: None,
+            on_event=self.on_reference,
+            cancel=self.cancel,
+        )
+        done = workflow.status_of(release, StepId.REFERENCE_URLS) is StepStatus.DONE
+        if (
+            done
+            and record is not None
+            and references_match(record, objects, dataset.dataset_id)
+            and not run.verify(record)  # done, and the server still holds it: nothing to do
+        ):
+            self.say(Said("publish.references_up_to_date", {"count": len(record.files)}))
+            return release
+        if self.actor.role is not Role.HDH_STAFF:
+            raise PublishStop("publish.stop.references_staff", name=self.actor.name)
+        # Dead links are refused before the step is reopened; a URL this machine cannot
+        # reach (a closed network) is said, and referenced.
+        unreachable = check_public_access(objects, self.public_check)
+        if unreachable:
+            self.say(Said("references.public_unreachable", {"count": len(unreachable)}))
+        release = self._reopen(release, StepId.REFERENCE_URLS)
+        current = release
+
+        def keep(references: ReferencesRecord) -> None:
+            nonlocal current
+            progress = workflow.record_progress(
+                current, StepId.REFERENCE_URLS, references.to_outputs(), self.now()
+            )
+            current = self.save(progress)
+
+        run.save = keep
+        outcome = run.run(record)
+        release = current
+        if not outcome.verified:
+            raise PublishStop(
+                "publish.stop.references_not_verified",
+                [(m.key, {"path": m.path, **m.params}) for m in outcome.mismatches],
+            )
+        self.say(
+            Said(
+                "publish.referenced",
+                {
+                    "count": len(outcome.record.files),
+                    "created": outcome.count(ReferenceAction.CREATE),
+                    "updated": outcome.count(ReferenceAction.UPDATE),
+                    "deleted": outcome.count(ReferenceAction.DELETE),
+                },
+            )
+        )
+        for key, params in updated_fields(outcome):
+            self.say(Said(key, params))
+        return self._commit(release, StepId.REFERENCE_URLS, outcome.record.to_outputs())
 
     def publication(self, client: DataGouvClient, release: Release) -> Release:
         self._require_available(release, StepId.PUBLICATION)

@@ -65,6 +65,7 @@ from hdh_wizard.services.datagouv.retry import (
     status_is_retryable,
     transport_error_is_retryable,
 )
+from hdh_wizard.services.progress import UploadProgress
 
 if TYPE_CHECKING:
     from hdh_wizard.services.datagouv.client import DataGouvClient
@@ -75,34 +76,6 @@ CHUNK_RETENTION_SECONDS = 24 * 3600  # udata's UPLOAD_MAX_RETENTION
 RESUME_MAX_AGE_SECONDS = CHUNK_RETENTION_SECONDS - 3600  # a margin before the purge
 _READ_BLOCK = 1024 * 1024
 _TOKEN_LENGTH = 8
-
-
-@dataclass(frozen=True)
-class UploadProgress:
-    """Bytes sent (or read, when hashing) so far; `start` were already done when this run began."""
-
-    sent: int
-    total: int
-    elapsed: float  # seconds since this run began
-    start: int = 0
-
-    @property
-    def speed(self) -> float:
-        """Bytes per second over this run (what was sent before a resume does not count)."""
-        if self.elapsed <= 0:
-            return 0.0
-        return max(0, self.sent - self.start) / self.elapsed
-
-    @property
-    def remaining_seconds(self) -> float | None:
-        speed = self.speed
-        if speed <= 0:
-            return None
-        return max(0, self.total - self.sent) / speed
-
-    @property
-    def fraction(self) -> float:
-        return 1.0 if self.total <= 0 else min(1.0, self.sent / self.total)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ uploads with checked parts, verification of what arrived, and the public URLs to
 boto3 is imported only by `connect()`: importing this package stays cheap.
 """
 
-from hdh_wizard.services.datagouv.upload import UploadProgress
+from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.storage.config import (
     ConnectionCheck,
     ConnectionReport,

@@ -22,7 +22,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -43,6 +43,7 @@ _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _MAX_PREFIX = 512
 _MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
 _READ_CHUNK = 8 * 1024 * 1024
+_STATE_KEY_ID = "key_id"  # the access key id's name in `to_dict()`
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,7 +67,11 @@ class StorageConfig:
     public_base_url: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        """For the state file. The access key id (not a secret) goes as `key_id`: the state
+        file refuses any key named like a credential, `access_key_id` included."""
+        data = asdict(self)
+        data[_STATE_KEY_ID] = data.pop("access_key_id")
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> StorageConfig | None:
@@ -75,7 +80,8 @@ class StorageConfig:
             return None
         values: dict[str, str] = {}
         for item in fields(cls):
-            value = data.get(item.name, "" if item.name == "public_base_url" else None)
+            name = _STATE_KEY_ID if item.name == "access_key_id" else item.name
+            value = data.get(name, data.get(item.name, "" if name == "public_base_url" else None))
             if not isinstance(value, str):
                 return None
             values[item.name] = value
@@ -297,6 +303,18 @@ class StorageClient:
     @property
     def bucket(self) -> str:
         return self.config.bucket
+
+    def for_bucket(self, bucket: str) -> StorageClient:
+        """The same connection, for another bucket of the same storage (to abort an upload
+        left there when the details changed)."""
+        config = replace(self.config, bucket=bucket)
+        return StorageClient(
+            config,
+            self._raw,
+            self._secret,
+            self._errors,
+            flexible_checksums=self.flexible_checksums,
+        )
 
     def _call(self, operation: str, method: str, /, **params: Any) -> Any:
         try:

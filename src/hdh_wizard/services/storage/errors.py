@@ -11,6 +11,7 @@ botocore is imported only when an error is classified, so that importing this mo
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -184,7 +185,7 @@ def classify(
     if isinstance(exc, bx.ClientError):
         response: dict[str, Any] = getattr(exc, "response", {}) or {}
         error = response.get("Error") or {}
-        code = str(error.get("Code") or "")
+        code = scrub(str(error.get("Code") or ""), secret)
         detail = str(error.get("Message") or "")
         raw_status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         status = raw_status if isinstance(raw_status, int) else None
@@ -238,7 +239,20 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def scrub(text: str, secret: str) -> str:
-    """`text` without `secret` in it (never shown, not even masked: it is not the user's words)."""
-    if secret and secret in text:
-        return text.replace(secret, "•" * 8)
+    """`text` without `secret` in it, as is or URL-encoded (a server echoing a request's query
+    or form): never shown, not even masked, it is not the user's words."""
+    if not secret:
+        return text
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "•" * 8)
+        if "%" in form:  # %2F or %2f: hexadecimal digits in either case
+            pieces = re.split(r"(%[0-9A-F]{2})", form)
+            pattern = "".join(
+                f"%(?i:{p[1:]})" if re.fullmatch(r"%[0-9A-F]{2}", p) else re.escape(p)
+                for p in pieces
+            )
+            text = re.sub(pattern, "•" * 8, text)
     return text

@@ -39,7 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from hdh_wizard.services.datagouv.upload import UploadProgress
+from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.storage.config import (
     SHA256_METADATA,
     PartDigest,

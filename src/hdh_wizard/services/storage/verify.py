@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from hdh_wizard.services.datagouv.upload import UploadProgress
+from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.storage.config import StorageClient, StorageConfig
 from hdh_wizard.services.storage.errors import StorageError, StorageErrorKind
 

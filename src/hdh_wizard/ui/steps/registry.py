@@ -1,4 +1,4 @@
-"""Which screen opens for each step: a dedicated one where it exists, the manual one otherwise."""
+"""Which screen opens for each step: every step of the guide has its own."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from hdh_wizard.ui.steps.contract import ContractStepScreen
 from hdh_wizard.ui.steps.dataset_page import DatasetPageStepScreen
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
-from hdh_wizard.ui.steps.manual import ManualStepScreen
 from hdh_wizard.ui.steps.organization import OrganizationStepScreen
+from hdh_wizard.ui.steps.prepare_data import PrepareDataStepScreen
 from hdh_wizard.ui.steps.publication import PublicationStepScreen
+from hdh_wizard.ui.steps.reference_urls import ReferenceUrlsStepScreen
+from hdh_wizard.ui.steps.share_with_hdh import ShareWithHdhStepScreen
 from hdh_wizard.ui.steps.volume import VolumeStepScreen
 
-DEDICATED: dict[StepId, type[StepScreen]] = {
+SCREENS: dict[StepId, type[StepScreen]] = {
     StepId.ACCOUNT: AccountStepScreen,
     StepId.ORGANIZATION: OrganizationStepScreen,
     StepId.CO_ADMIN: CoAdminStepScreen,
@@ -27,9 +29,11 @@ DEDICATED: dict[StepId, type[StepScreen]] = {
     StepId.CONTRACT: ContractStepScreen,
     StepId.INTEROPERABILITY: InteroperabilityStepScreen,
     StepId.VOLUME: VolumeStepScreen,
+    StepId.PREPARE_DATA: PrepareDataStepScreen,
+    StepId.SHARE_WITH_HDH: ShareWithHdhStepScreen,
+    StepId.REFERENCE_URLS: ReferenceUrlsStepScreen,
 }
 
 
 def step_screen(step_id: StepId) -> StepScreen:
-    screen_class = DEDICATED.get(step_id)
-    return screen_class() if screen_class is not None else ManualStepScreen(step_id)
+    return SCREENS[step_id]()

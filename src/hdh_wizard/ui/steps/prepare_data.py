@@ -1,0 +1,840 @@
+"""Route 2, step "prepare the data": split a published table on a column, draw its sample,
+group a published folder's files (slides) by a mapping table.
+
+Every reading and writing runs in a thread worker that the screen polls for progress and can
+cancel; the work itself lives in `inspect.preparation`, the record in `core.preparation`.
+Each run's result is kept in the state at once (as progress of the open step), so what is in
+`publish/` and what the state lists never part ways; committing marks the step done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
+
+from hdh_wizard import project as projects
+from hdh_wizard.core import workflow
+from hdh_wizard.core.checks import Check
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.hosting_records import PreparedFile, PreparedKind
+from hdh_wizard.core.preparation import (
+    Preparation,
+    SampleSettings,
+    new_seed,
+    parse_sample_request,
+    parse_seed,
+    parse_threshold,
+    parts_count,
+    step_checks,
+    suggest_threshold,
+)
+from hdh_wizard.core.release import Release
+from hdh_wizard.core.steps import StepId, get_step
+from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.formatting import format_count, format_size
+from hdh_wizard.inspect.preparation import (
+    Choices,
+    Published,
+    choices,
+    count_values,
+    drop_prepared,
+    missing_outputs,
+    planned_names,
+    sample_into_publish,
+    split_folder_into_publish,
+    split_into_publish,
+    table_columns,
+    versions,
+)
+from hdh_wizard.inspect.progress import Cancelled, Progress
+from hdh_wizard.inspect.split import MAX_PARTS, ValueCount
+from hdh_wizard.ui.steps.base import StepScreen
+
+if TYPE_CHECKING:
+    from hdh_wizard.ui.app import HdhWizardApp
+
+SHOWN_VALUES = 200  # values listed; the count of the others is said below the list
+_KIND_ORDER = {
+    PreparedKind.SAMPLE: 0,
+    PreparedKind.EMPTY: 1,
+    PreparedKind.PART: 2,
+    PreparedKind.OTHERS: 3,
+    PreparedKind.FOLDER: 4,
+}
+
+
+def disk_error(error: OSError) -> HdhWizardError:
+    return HdhWizardError(
+        "prepare.error.disk",
+        path=str(error.filename or "—"),
+        detail=error.strerror or type(error).__name__,
+    )
+
+
+class PrepareDataStepScreen(StepScreen):
+    step_id = StepId.PREPARE_DATA
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preparation = Preparation()
+        self.choices = Choices((), ())
+        self.columns: dict[str, tuple[str, ...]] = {}  # table → its columns, once read
+        self.counts: dict[tuple[str, int], list[ValueCount]] = {}
+        self.progress: Progress | None = None
+        self.working = False
+        self.reopened = False  # a run changed the files of the finished step: reopened
+        self.count_pending = False  # a column chosen while a job ran
+        self.first_load = True
+        self.loaded = False  # the published tables listed (their versions known)
+        self.started_by: HdhWizardApp  # the app a job reports to (set when it starts)
+        self.closed = False  # unmounted (the app quit): a job still running saves by itself
+        self.sample_shown: tuple[str, SampleSettings] | None = None  # in the sample's fields
+        self.last_error = ""
+
+    # --- the form ----------------------------------------------------------------------------
+
+    def compose_form(self) -> ComposeResult:
+        yield Static(self.t("prepare.screen.loading"), id="prep-intro")
+        with Horizontal(id="prep-work"):
+            yield ProgressBar(id="prep-progress", show_eta=False)
+            yield Static(id="prep-current")
+            yield Button(self.t("prepare.screen.cancel"), id="prep-cancel", variant="error")
+        yield Static(id="prep-error")
+        yield Label(self.t("prepare.screen.split_title"), classes="section-title")
+        yield Select[str]([], id="prep-table", prompt=self.t("prepare.screen.table"))
+        yield Select[int]([], id="prep-column", prompt=self.t("prepare.screen.column"))
+        with Horizontal(id="prep-threshold-row"):
+            yield Label(self.t("prepare.screen.threshold_before"), classes="inline-label")
+            yield Input(id="prep-threshold", placeholder="—")
+            yield Label(self.t("prepare.screen.threshold_after"), classes="inline-label")
+        yield Static(id="prep-values-summary")
+        yield DataTable(id="prep-values", cursor_type="row", zebra_stripes=True)
+        yield Button(self.t("prepare.screen.split"), id="prep-split", variant="primary")
+        yield Static(id="prep-split-result")
+        yield DataTable(id="prep-parts", cursor_type="row", zebra_stripes=True)
+        yield Label(self.t("prepare.screen.sample_title"), classes="section-title")
+        with Horizontal(id="prep-sample-row"):
+            yield Label(self.t("prepare.screen.size"), classes="inline-label")
+            yield Input(id="prep-size", placeholder="1000")
+            yield Label(self.t("prepare.screen.fraction"), classes="inline-label")
+            yield Input(id="prep-fraction", placeholder="10 %")
+        with Horizontal(id="prep-seed-row"):
+            yield Label(self.t("prepare.screen.seed"), classes="inline-label")
+            yield Input(id="prep-seed", placeholder=self.t("prepare.screen.random_seed"))
+            yield Button(self.t("prepare.screen.new_seed"), id="prep-new-seed", compact=True)
+        yield Checkbox(self.t("prepare.screen.stratify"), id="prep-stratify")
+        yield Button(self.t("prepare.screen.sample"), id="prep-sample", variant="primary")
+        yield Static(id="prep-sample-result")
+        with Horizontal(id="prep-folder-section"):
+            yield Label(self.t("prepare.screen.folder_title"), classes="section-title")
+        yield Select[str]([], id="prep-folder", prompt=self.t("prepare.screen.folder"))
+        yield Select[str]([], id="prep-mapping", prompt=self.t("prepare.screen.mapping"))
+        yield Select[int]([], id="prep-file-column", prompt=self.t("prepare.screen.file_column"))
+        yield Select[int]([], id="prep-value-column", prompt=self.t("prepare.screen.value_column"))
+        yield Button(self.t("prepare.screen.split_files"), id="prep-split-files", variant="primary")
+        yield Static(id="prep-folder-result")
+        yield Label(self.t("prepare.screen.all_title"), classes="section-title")
+        yield Static(id="prep-all")
+        yield Button(self.t("prepare.screen.drop_outdated"), id="prep-drop", variant="warning")
+
+    def on_mount(self) -> None:
+        values = self.query_one("#prep-values", DataTable)
+        for key in ("value", "rows", "destination"):
+            values.add_column(self.t(f"prepare.screen.col.{key}"), key=key)
+        parts = self.query_one("#prep-parts", DataTable)
+        for key in ("file", "value", "rows", "size"):
+            parts.add_column(self.t(f"prepare.screen.col.{key}"), key=key)
+        # As the base does, but the focus waits for the table list (see `_stopped`): the
+        # first field would be the threshold, halfway down the form.
+        self.load_outputs(dict(self.release.record(self.step_id).outputs))
+        self.refresh_checks()
+        self.set_interval(0.25, self._poll_progress)
+        self._set_working(None)
+        self._show_folder_section(False)
+        self._run(self._load, self.t("prepare.screen.loading"))
+
+    def load_outputs(self, outputs: dict[str, Any]) -> None:
+        self.preparation = Preparation.from_outputs(outputs)
+        self._show_all()
+
+    def read_outputs(self) -> dict[str, Any]:
+        return self.preparation.to_outputs()
+
+    def step_checks(self) -> list[Check]:
+        outdated = self._outdated()
+        return step_checks(
+            self.preparation,
+            missing_outputs(self.wizard.project.folder, self.preparation),
+            outdated,
+        )
+
+    def _outdated(self) -> list[str]:
+        """The tables and folders changed since prepared (once the published ones are listed)."""
+        return self.preparation.outdated(versions(self.choices)) if self.loaded else []
+
+    def on_unmount(self) -> None:
+        # Quitting the app (Ctrl+Q) during a run: stop it before it installs anything, so that
+        # publish/ and the state (which the run can no longer update) stay as they were.
+        self.closed = True
+        if self.working and self.progress is not None:
+            self.progress.cancel()
+
+    # --- what is selected ----------------------------------------------------------------------
+
+    def _table(self) -> Published | None:
+        value = self.query_one("#prep-table", Select).value
+        return next((t for t in self.choices.tables if t.stored == value), None)
+
+    def _column(self) -> int | None:
+        value = self.query_one("#prep-column", Select).value
+        return value if isinstance(value, int) else None
+
+    def _threshold(self) -> int | None:
+        """The typed threshold, or None when empty or not valid (said under the field)."""
+        try:
+            return parse_threshold(self.query_one("#prep-threshold", Input).value)
+        except HdhWizardError:
+            return None
+
+    # --- selections ----------------------------------------------------------------------------
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        select_id = event.select.id
+        if select_id == "prep-table":
+            self._table_chosen()
+        elif select_id == "prep-column":
+            self._column_chosen()
+        elif select_id == "prep-mapping":
+            self._mapping_chosen()
+        elif select_id == "prep-folder":
+            self._folder_chosen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "prep-threshold":
+            self._show_values()
+        super().on_input_changed(event)
+
+    def _table_chosen(self) -> None:
+        table = self._table()
+        self._show_values()
+        self._show_table_results()
+        if table is None:
+            return
+        if table.stored in self.columns:
+            self._columns_read(table, self.columns[table.stored])
+        else:
+            self._read_columns(table)
+
+    def _columns_read(self, table: Published, columns: tuple[str, ...]) -> None:
+        self.columns[table.stored] = columns
+        if not self.is_attached or self._table() != table:
+            return
+        select = self.query_one("#prep-column", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(name, index) for index, name in enumerate(columns)])
+        record = self.preparation.table(table.stored)
+        saved = record.split.column if record.split else None
+        if saved is None and record.sample is not None:
+            saved = record.sample.stratify_column
+        if saved in columns:
+            select.value = columns.index(str(saved))
+        if record.split is not None:
+            threshold = record.split.group_rare_below
+            self.query_one("#prep-threshold", Input).value = str(threshold) if threshold else ""
+        self._show_table_results()
+        self._mapping_chosen()
+
+    def _column_chosen(self) -> None:
+        table, column = self._table(), self._column()
+        self._show_values()
+        if table is None or column is None or (table.stored, column) in self.counts:
+            return
+        if self.working:  # counted when the job ends
+            self.count_pending = True
+            return
+        self._run(lambda p: self._count(table, column, p), table.stored)
+
+    def _folder_chosen(self) -> None:
+        folder = self.query_one("#prep-folder", Select).value
+        saved = self.preparation.folder_split(folder) if isinstance(folder, str) else None
+        if saved is not None:
+            with self.prevent(Select.Changed):
+                self.query_one("#prep-mapping", Select).value = saved.mapping
+        self._mapping_chosen()
+        self._show_folder_result()
+
+    def _mapping_chosen(self) -> None:
+        value = self.query_one("#prep-mapping", Select).value
+        mapping = next((t for t in self.choices.tables if t.stored == value), None)
+        if mapping is None:
+            return
+        if mapping.stored not in self.columns:
+            self._read_columns(mapping)
+            return
+        columns = self.columns[mapping.stored]
+        options = [(name, index) for index, name in enumerate(columns)]
+        folder = self.query_one("#prep-folder", Select).value
+        saved = self.preparation.folder_split(folder) if isinstance(folder, str) else None
+        for select_id, saved_name in (
+            ("#prep-file-column", saved.file_column if saved else None),
+            ("#prep-value-column", saved.value_column if saved else None),
+        ):
+            select = self.query_one(select_id, Select)
+            current = select.value
+            with self.prevent(Select.Changed):
+                select.set_options(options)
+                if saved_name in columns:
+                    select.value = columns.index(str(saved_name))
+                elif isinstance(current, int) and current < len(columns):
+                    select.value = current
+
+    # --- work in threads -----------------------------------------------------------------------
+
+    def _run(self, job: Callable[[Progress], None], current: str) -> None:
+        """Start a job in a thread worker; one at a time (the others wait for the user)."""
+        if self.working:
+            self.notify(self.t("prepare.screen.busy"), severity="warning")
+            return
+        self.progress = Progress(current=current)
+        self.started_by = self.wizard
+        self._set_working(self.progress)
+        self._show_error("")
+        self._work(job, self.progress)
+
+    @work(thread=True, exclusive=True, group="prepare")
+    def _work(self, job: Callable[[Progress], None], progress: Progress) -> None:
+        try:
+            job(progress)
+        except Cancelled:
+            self.app.call_from_thread(self._stopped, None)
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+        except OSError as error:  # a disk or a folder that went away meanwhile
+            self.app.call_from_thread(self._stopped, disk_error(error))
+        else:
+            self.app.call_from_thread(self._stopped, None, done=True)
+
+    def _load(self, progress: Progress) -> None:
+        found = choices(self.release, self.wizard.project.folder)
+        self.app.call_from_thread(self._loaded, found)
+
+    @work(thread=True, group="prepare-columns")
+    def _read_columns(self, table: Published) -> None:
+        """A table's header (a quick reading, beside any other job)."""
+        try:
+            columns = table_columns(table)
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._columns_failed, error)
+            return
+        except OSError as error:
+            self.app.call_from_thread(self._columns_failed, disk_error(error))
+            return
+        self.app.call_from_thread(self._columns_read, table, columns)
+
+    def _columns_failed(self, error: HdhWizardError) -> None:
+        if self.is_attached:
+            self._show_error(error.message(self.cat))
+
+    def _count(self, table: Published, column: int, progress: Progress) -> None:
+        counts = count_values(table, column, progress)
+        self.app.call_from_thread(self._counted, table, column, counts)
+
+    def _stopped(self, error: HdhWizardError | None, *, done: bool = False) -> None:
+        if not self.is_attached:
+            if error is not None:
+                self.app.notify(error.message(self.cat), severity="error", timeout=15)
+            return
+        cancelled = not done and error is None
+        self._set_working(None)
+        if self.first_load:
+            # The first choice to make, at the top of the form, once it can be made.
+            self.first_load = False
+            if self.focused is None or self.focused.id == "prep-threshold":
+                self.query_one("#prep-table", Select).focus()
+        if error is not None:
+            self._show_error(error.message(self.cat))
+        elif cancelled:
+            self.notify(self.t("prepare.screen.cancelled"), severity="warning")
+        self.refresh_checks()
+        if self.count_pending:
+            self.count_pending = False
+            self._column_chosen()
+
+    def _loaded(self, found: Choices) -> None:
+        self.choices = found
+        self.loaded = True
+        if not self.is_attached:
+            return
+        self._show_prepared()  # the tables changed since prepared are known now
+        size = sum(t.size for t in found.tables)
+        intro = Text(
+            self.t(
+                "prepare.screen.intro",
+                tables=len(found.tables),
+                size=format_size(size, self.cat.lang),
+                folders=len(found.folders),
+            )
+        )
+        blockers = workflow.blockers(self.release, self.step_id)
+        if blockers:
+            names = ", ".join(self.t(get_step(b).title_key) for b in blockers)
+            intro.append("\n" + self.t("prepare.screen.blocked", steps=names), "bold yellow")
+        self.query_one("#prep-intro", Static).update(intro)
+        options = [
+            (f"{t.stored} ({format_size(t.size, self.cat.lang)})", t.stored) for t in found.tables
+        ]
+        self._show_folder_section(bool(found.folders) and bool(found.tables))
+        with self.prevent(Select.Changed):
+            self.query_one("#prep-mapping", Select).set_options(options)
+            self.query_one("#prep-folder", Select).set_options(
+                [
+                    (f"{f.stored}/ ({format_size(f.size, self.cat.lang)})", f.stored)
+                    for f in found.folders
+                ]
+            )
+            self.query_one("#prep-table", Select).set_options(options)
+        if not found.tables:
+            self._show_error(self.t("prepare.screen.no_table"))
+            return
+        known = [t.table for t in self.preparation.tables]
+        first = next((t.stored for t in found.tables if t.stored in known), found.tables[0].stored)
+        if found.folders:
+            folder = self.query_one("#prep-folder", Select)
+            saved = self.preparation.folders[0].folder if self.preparation.folders else None
+            known_folders = {f.stored for f in found.folders}
+            folder.value = saved if saved in known_folders else found.folders[0].stored
+        self.query_one("#prep-table", Select).value = first
+
+    def _counted(self, table: Published, column: int, counts: list[ValueCount]) -> None:
+        self.counts[(table.stored, column)] = counts
+        if self.is_attached:  # a count finishing as the screen closes (Ctrl+Q)
+            self._show_values()
+
+    def _set_working(self, progress: Progress | None) -> None:
+        self.working = progress is not None
+        self.query_one("#prep-work").display = self.working
+        # Before anonymity is done, the tables are not the ones to publish: look, don't write.
+        blocked = bool(workflow.blockers(self.release, self.step_id))
+        for button_id in ("#prep-split", "#prep-sample", "#prep-split-files"):
+            self.query_one(button_id, Button).disabled = self.working or blocked
+        for button_id in ("#prep-new-seed", "#prep-drop"):  # giving up is always allowed
+            self.query_one(button_id, Button).disabled = self.working
+        for select_id in ("#prep-table", "#prep-column", "#prep-folder", "#prep-mapping"):
+            self.query_one(select_id, Select).disabled = self.working
+
+    def _poll_progress(self) -> None:
+        progress = self.progress
+        if progress is None or not self.working:
+            return
+        bar = self.query_one("#prep-progress", ProgressBar)
+        if progress.total_bytes:
+            bar.update(
+                total=progress.total_bytes, progress=min(progress.done_bytes, progress.total_bytes)
+            )
+        else:
+            bar.update(total=None)
+        self.query_one("#prep-current", Static).update(
+            self.t("prepare.screen.working", file=progress.current or "…")
+        )
+
+    # --- the actions -----------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions: dict[str | None, Callable[[], None]] = {
+            "prep-split": self.start_split,
+            "prep-sample": self.start_sample,
+            "prep-split-files": self.start_folder_split,
+            "prep-new-seed": self._new_seed,
+            "prep-cancel": self._cancel,
+            "prep-drop": self.start_drop,
+        }
+        action = actions.get(event.button.id)
+        if action is not None:
+            action()
+        else:
+            super().on_button_pressed(event)
+
+    def _cancel(self) -> None:
+        if self.progress is not None:
+            self.progress.cancel()
+
+    def _new_seed(self) -> None:
+        self.query_one("#prep-seed", Input).value = str(new_seed())
+
+    def start_split(self) -> None:
+        table, column = self._table(), self._column()
+        if table is None or column is None:
+            self._show_error(self.t("prepare.screen.pick_column"))
+            return
+        try:
+            threshold = parse_threshold(self.query_one("#prep-threshold", Input).value)
+        except HdhWizardError as error:
+            self._show_error(error.message(self.cat))
+            return
+        release, folder, before = self.release, self.wizard.project.folder, self.preparation
+        tables = self.choices.tables
+
+        def job(progress: Progress) -> None:
+            after = split_into_publish(
+                release, folder, before, table, column, threshold, progress, tables=tables
+            )
+            self._deliver(after)
+
+        self._run(job, table.stored)
+
+    def start_sample(self) -> None:
+        table = self._table()
+        if table is None:
+            self._show_error(self.t("prepare.screen.pick_table"))
+            return
+        stratify = self.query_one("#prep-stratify", Checkbox).value
+        column = self._column()
+        if stratify and column is None:
+            self._show_error(self.t("prepare.screen.pick_column"))
+            return
+        try:
+            size, fraction = parse_sample_request(
+                self.query_one("#prep-size", Input).value,
+                self.query_one("#prep-fraction", Input).value,
+            )
+            seed_field = self.query_one("#prep-seed", Input)
+            if not seed_field.value.strip():  # drawn now, shown, and recorded with the sample
+                seed_field.value = str(new_seed())
+            seed = parse_seed(seed_field.value)
+        except HdhWizardError as error:
+            self._show_error(error.message(self.cat))
+            return
+        release, folder, before = self.release, self.wizard.project.folder, self.preparation
+        tables = self.choices.tables
+
+        def job(progress: Progress) -> None:
+            after = sample_into_publish(
+                release,
+                folder,
+                before,
+                table,
+                size=size,
+                fraction=fraction,
+                seed=seed,
+                stratify_column_index=column if stratify else None,
+                progress=progress,
+                tables=tables,
+            )
+            self._deliver(after)
+
+        self._run(job, table.stored)
+
+    def start_folder_split(self) -> None:
+        folder_value = self.query_one("#prep-folder", Select).value
+        mapping_value = self.query_one("#prep-mapping", Select).value
+        folder = next((f for f in self.choices.folders if f.stored == folder_value), None)
+        mapping = next((t for t in self.choices.tables if t.stored == mapping_value), None)
+        file_column = self.query_one("#prep-file-column", Select).value
+        value_column = self.query_one("#prep-value-column", Select).value
+        if (
+            folder is None
+            or mapping is None
+            or not isinstance(file_column, int)
+            or not isinstance(value_column, int)
+        ):
+            self._show_error(self.t("prepare.screen.pick_mapping"))
+            return
+        release, project, before = self.release, self.wizard.project.folder, self.preparation
+        folders = self.choices.folders
+
+        def job(progress: Progress) -> None:
+            after = split_folder_into_publish(
+                release,
+                project,
+                before,
+                folder,
+                mapping,
+                file_column,
+                value_column,
+                progress,
+                folders=folders,
+            )
+            self._deliver(after)
+
+        self._run(job, folder.stored)
+
+    def start_drop(self) -> None:
+        """Give up what was prepared from the tables changed (or gone) since: asked first."""
+        outdated = self._outdated()
+        if not outdated:
+            return
+        release, project, before = self.release, self.wizard.project.folder, self.preparation
+
+        def job(progress: Progress) -> None:
+            after = drop_prepared(release, project, before, outdated)
+            self._deliver(after)
+
+        self.wizard.confirm(
+            self.t("prepare.screen.drop_question", files=", ".join(outdated)),
+            lambda: self._run(job, ", ".join(outdated)),
+        )
+
+    def _prepared(self, preparation: Preparation) -> None:
+        """A run's result: shown, and kept in the state at once (the files are on disk now)."""
+        self.preparation = preparation
+        self._remember()
+        if self.is_attached:
+            self._show_all()
+
+    def _deliver(self, preparation: Preparation) -> None:
+        """From the worker: hand a run's result to the screen. When the app has exited
+        meanwhile (quit while the files were moved in, past the last cancel point), the state
+        is saved from here, so that publish/ and the state still agree."""
+        wizard = self.started_by  # (`self.app` is gone with the app)
+        try:
+            if self.closed:
+                raise RuntimeError("the screen is closed")
+            wizard.call_from_thread(self._prepared, preparation)
+        except (RuntimeError, CancelledError):  # not running, or stopping: never ran
+            project = wizard.project
+            change = self._change(preparation.to_outputs(), wizard)
+            with suppress(HdhWizardError):  # nothing left to show it on
+                projects.save(project, change(project.release))
+
+    def _remember(self) -> None:
+        outputs = self.preparation.to_outputs()
+        reopening = self.release.record(self.step_id).status in workflow.SATISFIED
+        saved = self.wizard.apply(self._change(outputs, self.wizard))
+        self.reopened = self.reopened or (reopening and saved)
+
+    def _change(
+        self, outputs: dict[str, Any], wizard: HdhWizardApp
+    ) -> Callable[[Release], Release]:
+        """The step's record changed to `outputs`, kept as progress of the open step."""
+        step_id, actor, now = self.step_id, wizard.actor, wizard.now()
+
+        def change(release: Release) -> Release:
+            status = release.record(step_id).status
+            if status in workflow.SATISFIED:
+                # The files of the finished step were just replaced: it is reopened (and what
+                # relied on it, the transfer, becomes stale), never left done listing old files.
+                release, _stale = workflow.undo_step(release, step_id, actor, now)
+            elif status is StepStatus.STALE:
+                return workflow.save_draft(release, step_id, outputs, actor, now)
+            return workflow.record_progress(release, step_id, outputs, now)
+
+        return change
+
+    def action_back(self) -> None:
+        if self.working:  # the worker writes in publish/: stop it first
+            self.notify(self.t("prepare.screen.busy"), severity="warning")
+            return
+        super().action_back()
+
+    def action_commit(self) -> None:
+        if self.working:
+            self.notify(self.t("prepare.screen.busy"), severity="warning")
+            return
+        super().action_commit()
+
+    # --- display ---------------------------------------------------------------------------------
+
+    def _show_error(self, message: str) -> None:
+        self.last_error = message
+        widget = self.query_one("#prep-error", Static)
+        widget.update(Text(message, style="bold red"))
+        widget.display = bool(message)
+
+    def _show_folder_section(self, shown: bool) -> None:
+        for selector in (
+            "#prep-folder-section",
+            "#prep-folder",
+            "#prep-mapping",
+            "#prep-file-column",
+            "#prep-value-column",
+            "#prep-split-files",
+            "#prep-folder-result",
+        ):
+            self.query_one(selector).display = shown
+
+    def _show_all(self) -> None:
+        self._show_table_results()
+        self._show_folder_result()
+        self._show_prepared()
+        self.refresh_checks()
+
+    def _show_values(self) -> None:
+        table, column = self._table(), self._column()
+        values = self.query_one("#prep-values", DataTable)
+        values.clear()
+        summary = self.query_one("#prep-values-summary", Static)
+        counts = self.counts.get((table.stored, column)) if table and column is not None else None
+        if counts is None:
+            summary.update("")
+            return
+        threshold = self._threshold()
+        tables = self.choices.tables
+        planned = planned_names(table, counts, threshold, tables) if table else {}
+        for count in counts[:SHOWN_VALUES]:
+            name = count.value if count.value is not None else self.t("prepare.screen.empty_value")
+            values.add_row(name, format_count(count.rows), planned.get(count.value, "—"))
+        pairs = [(c.value, c.rows) for c in counts]
+        text = self.t(
+            "prepare.screen.values_summary",
+            values=format_count(len(counts)),
+            rows=format_count(sum(c.rows for c in counts)),
+            files=format_count(parts_count(pairs, threshold)),
+        )
+        suggested = suggest_threshold(pairs, MAX_PARTS)
+        if parts_count(pairs, threshold) > MAX_PARTS:
+            text += "\n" + self.t(
+                "prepare.screen.too_many",
+                limit=format_count(MAX_PARTS),
+                threshold=format_count(suggested or 2),
+            )
+        if len(counts) > SHOWN_VALUES:
+            text += " " + self.t(
+                "prepare.screen.more_values", count=format_count(len(counts) - SHOWN_VALUES)
+            )
+        raw = self.query_one("#prep-threshold", Input).value
+        if raw.strip() and threshold is None:
+            text += "\n" + HdhWizardError("prepare.error.min_count", value=raw.strip()).message(
+                self.cat
+            )
+        summary.update(text)
+
+    def _show_table_results(self) -> None:
+        table = self._table()
+        parts = self.query_one("#prep-parts", DataTable)
+        parts.clear()
+        split_text = self.query_one("#prep-split-result", Static)
+        sample_text = self.query_one("#prep-sample-result", Static)
+        if table is None:
+            split_text.update("")
+            sample_text.update("")
+            return
+        record = self.preparation.table(table.stored)
+        lang = self.cat.lang
+        files = sorted(
+            self.preparation.split_files(table.stored),
+            key=lambda f: (_KIND_ORDER[f.kind], f.value),
+        )
+        sample = self.preparation.sample_file(table.stored)
+        for file in ([sample] if sample else []) + files:
+            parts.add_row(
+                file.path,
+                self._value_text(file),
+                format_count(file.rows) if file.rows is not None else "—",
+                format_size(file.size, lang),
+            )
+        if record.split is not None:
+            written = sum(f.rows or 0 for f in files)
+            threshold = record.split.group_rare_below
+            split_text.update(
+                self.t(
+                    "prepare.screen.split_done",
+                    files=len(files),
+                    column=record.split.column,
+                    written=format_count(written),
+                    rows=format_count(record.split.source_rows),
+                )
+                + ("\n" + self.t("prepare.part.others", min_count=threshold) if threshold else "")
+            )
+        else:
+            split_text.update(self.t("prepare.screen.not_split"))
+        if record.sample is not None and sample is not None:
+            settings = record.sample
+            asked = (
+                self.t("prepare.screen.asked_size", size=format_count(settings.size))
+                if settings.size is not None
+                else self.t("prepare.screen.asked_fraction", fraction=f"{settings.fraction:g}")
+            )
+            text = Text()
+            text.append(self.t("prepare.screen.look_first", file=sample.path) + "\n", "bold green")
+            text.append(
+                self.t(
+                    "prepare.screen.sample_done",
+                    rows=format_count(settings.rows),
+                    total=format_count(settings.source_rows),
+                    asked=asked,
+                    seed=settings.seed,
+                )
+            )
+            if settings.stratify_column:
+                text.append(
+                    "\n" + self.t("prepare.sample.stratified", column=settings.stratify_column)
+                )
+            sample_text.update(text)
+            # The fields show a table's sample once (chosen, or drawn again): what is typed
+            # for the next sample is not put back by another run (a split).
+            if self.sample_shown != (table.stored, settings):
+                self.sample_shown = (table.stored, settings)
+                self._fill_sample_fields(settings)
+        else:
+            sample_text.update(self.t("prepare.screen.no_sample"))
+
+    def _fill_sample_fields(self, settings: SampleSettings) -> None:
+        with self.prevent(Input.Changed):
+            self.query_one("#prep-seed", Input).value = str(settings.seed)
+            self.query_one("#prep-size", Input).value = (
+                str(settings.size) if settings.size is not None else ""
+            )
+            self.query_one("#prep-fraction", Input).value = (
+                f"{settings.fraction:g}" if settings.fraction is not None else ""
+            )
+            self.query_one("#prep-stratify", Checkbox).value = bool(settings.stratify_column)
+
+    def _value_text(self, file: PreparedFile) -> str:
+        if file.kind is PreparedKind.SAMPLE:
+            return self.t("prepare.screen.sample_kind")
+        if file.kind is PreparedKind.EMPTY:
+            return self.t("prepare.screen.empty_value")
+        if file.kind is PreparedKind.OTHERS:
+            return self.t("prepare.screen.others_kind")
+        return file.value
+
+    def _show_folder_result(self) -> None:
+        widget = self.query_one("#prep-folder-result", Static)
+        folder = self.query_one("#prep-folder", Select).value
+        saved = self.preparation.folder_split(folder) if isinstance(folder, str) else None
+        if saved is None:
+            widget.update("")
+            return
+        lang = self.cat.lang
+        text = Text()
+        text.append(
+            self.t(
+                "prepare.screen.folder_done",
+                placed=saved.placed,
+                output=saved.output,
+                column=saved.value_column,
+            )
+            + "\n"
+        )
+        for file in self.preparation.folder_files(saved.output):
+            text.append(f"  {file.path}/  {file.value or '—'}  {format_size(file.size, lang)}\n")
+        for key in ("missing", "unlisted", "ambiguous", "conflicting", "refused"):
+            count = getattr(saved, key)
+            if count:
+                text.append(
+                    self.t(f"prepare.screen.folder_{key}", count=count) + "\n", style="yellow"
+                )
+        widget.update(text)
+
+    def _show_prepared(self) -> None:
+        files = self.preparation.files
+        text = self.t(
+            "prepare.screen.all",
+            count=len(files),
+            size=format_size(sum(f.size for f in files), self.cat.lang),
+        )
+        if self.reopened:
+            text += "\n" + self.t("prepare.screen.reopened")
+        outdated = self._outdated()
+        if outdated:
+            text += "\n" + self.t("prepare.screen.outdated", files=", ".join(outdated))
+        self.query_one("#prep-all", Static).update(text)
+        self.query_one("#prep-drop", Button).display = bool(outdated)
