@@ -28,7 +28,7 @@ from hdh_wizard.services.storage import MultipartState, StorageConfig
 from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket
 from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
 from tests.tmux_helpers import COMMAND
-from tests.tui_helpers import ALICE, NOW, STAFF
+from tests.tui_helpers import ALICE, NOW, STAFF, make_demo_project
 
 CAT = load_catalogue(Lang.FR)
 
@@ -236,3 +236,12 @@ def test_a_transfer_stopped_mid_way_resumes_without_resending_finished_parts(
     assert put == ["notice.pdf", "publish/echantillon.csv"]  # those before were not resent
     release = projects.read_project(folder)
     assert release.record(StepId.SHARE_WITH_HDH).status is StepStatus.DONE
+
+
+def test_a_release_of_one_go_or_less_has_nothing_to_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_demo_project(tmp_path)  # the demo is small: route 1, deposited on data.gouv.fr
+
+    assert run_transfer(CAT, tmp_path, secrets=secrets()) == 1
+    assert "cas de figure 1 (≤ 1 Go)" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from types import FrameType
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
-from hdh_wizard.core.enums import Role, StepStatus
+from hdh_wizard.core.enums import Role, Route, StepStatus
 from hdh_wizard.core.hosting_records import TransferRecord, transfer_of
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
@@ -109,6 +109,8 @@ class _Transfer:
 
     def run(self) -> int:
         cat, release = self.cat, self.release
+        if workflow.route_of(release) is not Route.HOSTED:  # ≤ 1 Go: deposited, not hosted
+            return self.fail(cat.t("cli.transfer.not_hosted"))
         record = transfer_of(release)
         config = storage_details(record)
         if config is None:
