@@ -221,10 +221,13 @@ def test_every_file_is_sent_verified_and_recorded_with_its_url_each_part_saved_a
         assert hosted.mtime_ns == local.stat().st_mtime_ns
     assert object_of(record, "publish/echantillon.csv").role is FileRole.SAMPLE
     assert object_of(record, "notice.pdf").role is FileRole.DOCUMENTATION
-    # The multipart image: the upload saved once created, then after each of its 3 parts.
+    # The multipart image: the upload saved once created, then as its 3 parts arrive. Saves are
+    # spaced when saving takes long beside the parts (two workers may finish parts 1 and 2 at
+    # once), so which of parts 2 and 3 get their own save depends on timing; the first always
+    # does, and what is recorded only ever grows.
     assert sorted(proxy.part_numbers()) == [1, 2, 3]
     counts = [c for c in saved.parts_recorded() if c]
-    assert counts == [1, 2, 3]
+    assert counts[0] == 1 and counts == sorted(set(counts)) and counts[-1] <= 3
     assert saved.records[-1] == record
     # Every object really is there, whole.
     listed = raw_client(proxy.url).list_objects_v2(Bucket=bucket, Prefix=PREFIX)
@@ -389,7 +392,7 @@ def test_part_saves_are_spaced_when_saving_the_state_is_slow_and_nothing_is_lost
     saved = Saved()
 
     def slow_save(record: TransferRecord) -> None:
-        time.sleep(0.2)
+        time.sleep(0.5)  # a part then waits 5 s for its save: longer than sending one here
         saved(record)
 
     config = storage_config(s3_server, bucket)

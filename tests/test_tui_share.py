@@ -245,7 +245,7 @@ async def test_leaving_or_quitting_during_a_transfer_is_guarded(
     tmp_path: Path, proxy: S3FaultProxy, bucket: str
 ) -> None:
     hosted_project(tmp_path)
-    proxy.delay("UploadPart", 1.5)  # a slow link: the transfer lasts a few seconds
+    proxy.delay("UploadPart", 3.0)  # a slow link: the transfer lasts several seconds
     app = make_app(tmp_path, portal=session_portal())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_share(app, pilot)
