@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,9 @@ from hdh_wizard.core.state_file import STATE_FILE_NAME
 from hdh_wizard.core.steps import StepId
 from tests.tmux_helpers import tmux_session  # noqa: F401 - a fixture for the terminal tests
 from tests.udata_local.server import UdataServer
+
+if TYPE_CHECKING:
+    from tests.s3_local import S3FaultProxy
 
 T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 PARTNER = Person("Élodie Martin", Role.PARTNER)
@@ -118,3 +122,20 @@ def s3_server() -> Iterator[str]:
     server = LocalS3().start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> str:
+    """A new, empty bucket on the local S3 server."""
+    from tests.s3_local import new_bucket
+
+    return new_bucket(s3_server)
+
+
+@pytest.fixture
+def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
+    """The local S3 server behind a proxy that counts requests and injects faults."""
+    from tests.s3_local import S3FaultProxy
+
+    with S3FaultProxy(s3_server) as running:
+        yield running

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring.backends.fail
@@ -25,7 +24,7 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.services.storage import MultipartState, StorageConfig
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket
+from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy
 from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
 from tests.tmux_helpers import COMMAND
 from tests.tui_helpers import ALICE, NOW, STAFF, make_demo_project
@@ -51,17 +50,6 @@ def project_with_details(folder: Path, endpoint: str, bucket: str, actor: Person
         NOW,
     )
     projects.save(project, release)
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
 
 
 def test_staff_transfer_every_file_headless_and_the_step_is_committed(

@@ -13,7 +13,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -67,17 +67,6 @@ CAT = load_catalogue(Lang.FR)
 
 def clock() -> datetime:
     return NOW
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
 
 
 def project_of(

@@ -9,7 +9,6 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from hdh_wizard.services.storage.hosting import (
     verify_hosted,
     without_failed,
 )
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket, raw_client
+from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, raw_client
 from tests.tui_helpers import ALICE, NOW, STAFF
 
 MiB = 1024 * 1024
@@ -138,17 +137,6 @@ def object_of(record: TransferRecord, path: str) -> HostedObject:
 
 def clock() -> datetime:
     return NOW
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
 
 
 @pytest.fixture

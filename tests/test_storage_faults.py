@@ -27,7 +27,7 @@ from hdh_wizard.services.storage import (
 )
 from hdh_wizard.services.storage.config import SHA256_METADATA
 from hdh_wizard.services.storage.errors import describe
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, AuthS3, S3FaultProxy, new_bucket, raw_client
+from tests.s3_local import ANY_KEY_ID, ANY_SECRET, AuthS3, S3FaultProxy, raw_client
 
 FR = load_catalogue(Lang.FR)
 EN = load_catalogue(Lang.EN)
@@ -43,17 +43,6 @@ def sha256_of(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
 
 
 @pytest.fixture

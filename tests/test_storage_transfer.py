@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from hdh_wizard.services.storage import (
     upload_files,
     verify_object,
 )
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket, raw_client
+from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, raw_client
 
 FR = load_catalogue(Lang.FR)
 MiB = 1024 * 1024
@@ -64,17 +63,6 @@ def write(path: Path, data: bytes) -> Path:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
 
 
 @pytest.fixture

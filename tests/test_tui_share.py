@@ -9,11 +9,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from textual.pilot import Pilot
@@ -31,7 +29,7 @@ from hdh_wizard.ui.screens.dialogs import ConfirmDialog
 from hdh_wizard.ui.steps.share_with_hdh import ShareWithHdhStepScreen
 from hdh_wizard.ui.widgets.checks import ChecksPanel
 from tests.portal_helpers import session_portal
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket, raw_client
+from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, raw_client
 from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
 from tests.tui_helpers import ALICE, STAFF, make_app
 
@@ -89,17 +87,6 @@ def assert_secret_nowhere(app: HdhWizardApp, folder: Path) -> None:
     assert ANY_SECRET[-10:] not in state_text(folder)
     shown = app.export_screenshot()
     assert ANY_SECRET not in shown and ANY_SECRET[:-4] not in shown
-
-
-@pytest.fixture
-def proxy(s3_server: str) -> Iterator[S3FaultProxy]:
-    with S3FaultProxy(s3_server) as running:
-        yield running
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return new_bucket(s3_server)
 
 
 async def transfer(pilot: Pilot[None], screen: ShareWithHdhStepScreen) -> None:
