@@ -83,6 +83,14 @@ def build_sample_release() -> Release:
     return workflow.set_target(release, Environment.PRODUCTION, STAFF, next(clock), confirmed=True)
 
 
+@pytest.fixture(autouse=True)
+def _crash_reports_stay_in_the_tests(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash report written by a test goes under pytest's folder, not the user's state."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
+
+
 @pytest.fixture
 def sample_release() -> Release:
     return build_sample_release()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from hdh_wizard import __version__
+from hdh_wizard.cli.argparse_words import argparse_in
 from hdh_wizard.core.enums import Role
 from hdh_wizard.core.release import Person
 from hdh_wizard.errors import HdhWizardError
@@ -193,11 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in COMMANDS:
             rest = list(args_list)
             rest.remove(command)
-            args = _command_parser(cat, command).parse_args(rest)
+            with argparse_in(cat):
+                args = _command_parser(cat, command).parse_args(rest)
             return _run(cat, command, args)
         parser = _top_parser(cat)
         parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
-        args = parser.parse_args(args_list)
+        with argparse_in(cat):
+            args = parser.parse_args(args_list)
         return _run(cat, "open", args)
     except HdhWizardError as error:
         print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
@@ -211,29 +214,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"hdh-wizard: {cat.t('cli.interrupted')}", file=sys.stderr)
         return 130
-    except Exception:
-        # A bug, not the user's doing: keep the details in a file, say where, exit cleanly.
-        report = _write_crash_report()
-        print(f"hdh-wizard: {cat.t('cli.crash', report=report)}", file=sys.stderr)
-        return 3
+    except Exception as error:
+        # A bug, not the user's doing: the details (no secret) in a report, say where, exit.
+        return report_crash(cat, error)
 
 
-def _write_crash_report() -> str:
-    import tempfile
-    import traceback
+def report_crash(cat: Catalogue, error: BaseException, secrets: Iterable[str] = ()) -> int:
+    """Write the crash report of `error`, tell the user where it is, and give the exit code."""
+    from hdh_wizard.crash import write_crash_report
 
-    from platformdirs import user_log_path
+    return tell_crash(cat, write_crash_report(error, secrets))
 
-    text = traceback.format_exc()
-    for folder in (user_log_path("hdh-wizard"), Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / "crash.log"
-            path.write_text(f"hdh-wizard {__version__}\n{text}", encoding="utf-8")
-            return str(path)
-        except OSError:
-            continue
-    return "-"
+
+def tell_crash(cat: Catalogue, report: Path | None) -> int:
+    """Say that a crash happened and where its report is; the exit code after a crash."""
+    from hdh_wizard.crash import CRASH_EXIT_CODE
+
+    print(f"hdh-wizard: {cat.t('cli.crash', report=report or '-')}", file=sys.stderr)
+    return CRASH_EXIT_CODE
 
 
 def _staff(name: str | None) -> Person | None:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+from hdh_wizard.crash import remember_secret
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue
 
@@ -216,7 +217,10 @@ class SecretStore:
         if not self.status().available:
             return None
         value = self._call(lambda b: b.get_password(_service(kind), where))
-        return Secret(value, KeySource.KEYRING) if value else None
+        if not value:
+            return None
+        remember_secret(value)
+        return Secret(value, KeySource.KEYRING)
 
     def from_environment(self, kind: SecretKind, url: str | None = None) -> Secret | None:
         """The secret given by `HDH_WIZARD_API_KEY` / `HDH_WIZARD_STORAGE_SECRET`.
@@ -229,6 +233,7 @@ class SecretStore:
             return None
         if kind is SecretKind.API_KEY and url is not None and not self._env_key_goes_to(url):
             return None
+        remember_secret(value)
         return Secret(value, KeySource.ENVIRONMENT)
 
     def _env_key_goes_to(self, url: str) -> bool:
@@ -250,6 +255,7 @@ class SecretStore:
         secret = value.strip()  # a pasted key often brings a newline or spaces along
         if not secret:
             raise SecretError("secrets.error.empty")
+        remember_secret(secret)
         where = normalize_url(url)
         if not remember or not self.status().available:
             self._session[kind, where] = secret

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.widgets import Input
+from textual.worker import WorkerFailed
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
 from hdh_wizard.core.lock import ProjectLock
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.crash import CRASH_EXIT_CODE, write_crash_report
 from hdh_wizard.errors import HdhWizardError, StateFileError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import resolve_data_path
@@ -81,6 +84,8 @@ class HdhWizardApp(App[None]):
         self._actor = actor
         self._clock = clock
         self._project: Project | None = None
+        self.crashed = False
+        self.crash_report: Path | None = None
 
     # --- what the screens use ------------------------------------------------------------------
 
@@ -195,6 +200,37 @@ class HdhWizardApp(App[None]):
 
         self.push_screen(FilesScreen(folder, current), chosen)
 
+    # --- crashes --------------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Every crash of the app comes here (a screen, an action, a worker, a callback): the
+        report is written at once, with no secret and no local variable in it, and the app
+        exits without showing Textual's traceback (which shows local variables: typed keys).
+
+        `run_tui` then says where the report is and exits with `CRASH_EXIT_CODE`.
+        """
+        if not self.crashed:
+            self.crashed = True
+            # A worker's failure wraps the real exception, which has the traceback.
+            cause = error.error if isinstance(error, WorkerFailed) else error
+            self.crash_report = write_crash_report(cause, self._typed_secrets())
+        self._return_code = CRASH_EXIT_CODE
+        if self._exception is None:  # Pilot re-raises it at the end of a test
+            self._exception = error
+            self._exception_event.set()
+        self.panic()
+
+    def _typed_secrets(self) -> set[str]:
+        """What is in the hidden fields (API key, storage secret) of every open screen: a key
+        being verified is in no store yet."""
+        found: set[str] = set()
+        try:
+            for screen in self.screen_stack:
+                found.update(i.value for i in screen.query(Input) if i.password and i.value)
+        except Exception:  # the crash may have left the DOM half built: redact what was found
+            pass
+        return found
+
     # --- start-up ------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -219,7 +255,7 @@ class HdhWizardApp(App[None]):
 
     def _state_error_answered(self, restore: bool | None) -> None:
         if not restore:
-            self.exit()
+            self.exit(return_code=1)  # the project could not be opened: not a success
             return
         try:
             kept = projects.restore_project_backup(self.folder, self.now())
@@ -247,7 +283,7 @@ class HdhWizardApp(App[None]):
 
     def _new_project_closed(self, _: None) -> None:
         if self._project is None:
-            self.exit()
+            self.exit()  # the user chose not to create a project: nothing failed
         else:
             self._show_home()
 

@@ -34,6 +34,7 @@ import httpx
 
 from hdh_wizard import __version__
 from hdh_wizard.core.documentation import merge_for_put
+from hdh_wizard.redact import redact
 from hdh_wizard.services.datagouv.errors import (
     ApiError,
     ErrorKind,
@@ -492,10 +493,8 @@ class DataGouvClient:
             ) from None
 
     def _scrub(self, text: str) -> str:
-        """The key out of a text, also as an error may quote it (repr, escaped line breaks) or
-        in pieces (a key holding a line break is split by the header check that refuses it)."""
-        if not self._key:
-            return text
+        """The key out of a text, in every form an error may quote it (`hdh_wizard.redact`)."""
+        return redact(text, [self._key], mask="***") if self._key else text
         forms = {self._key, repr(self._key)[1:-1], repr(self._key.encode())[2:-1]}
         forms.update(piece for piece in self._key.split() if len(piece) >= 6)
         for form in sorted(forms, key=len, reverse=True):

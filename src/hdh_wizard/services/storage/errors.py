@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.redact import redact
 
 if TYPE_CHECKING:
     from hdh_wizard.services.storage.transfer import MultipartState
@@ -239,10 +240,9 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def scrub(text: str, secret: str) -> str:
-    """`text` without `secret` in it, as is or URL-encoded (a server echoing a request's query
-    or form): never shown, not even masked, it is not the user's words."""
-    if not secret:
-        return text
+    """`text` without `secret` in it, in any of its forms (as is, quoted, URL-encoded: a server
+    echoing a request's query or form): never shown, not even masked, it is not the user's words."""
+    return redact(text, [secret])
     from urllib.parse import quote, quote_plus
 
     forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
