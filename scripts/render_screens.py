@@ -3,19 +3,22 @@
     python scripts/render_screens.py            # regenerate screens/*.svg
     python scripts/render_screens.py --check    # exit 1 if a stored SVG is out of date
 
-Each scenario builds a project on the demo's synthetic data in a fixed folder, with a fixed
-clock, drives the app with Textual's Pilot to the screen, and exports its screenshot. The test
-`tests/test_screens_up_to_date.py` runs the same scenarios and compares with the stored files.
+Each scenario builds a project on the demo's synthetic data in a fixed (relative) folder, with
+a fixed clock, drives the app with Textual's Pilot to the screen, and exports its screenshot.
+The test `tests/test_screens_up_to_date.py` runs the same scenarios and compares with the
+stored files.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +47,9 @@ from hdh_wizard.ui.app import HdhWizardApp
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 
 SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
-WORK_ROOT = Path(tempfile.gettempdir()) / "hdh-wizard-screens"
+# Relative, and opened from a private temporary folder: the screens that show the project's
+# folder (new project, state error) then show this same text whatever TMPDIR, user or system.
+WORK_ROOT = Path("hdh-wizard-screens")
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ALICE = Person("Alice Martin", Role.PARTNER)
 STAFF = Person("Hugo Bernard", Role.HDH_STAFF)
@@ -380,7 +385,24 @@ async def _settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+@contextmanager
+def _in_private_folder() -> Iterator[None]:
+    """Work in a new temporary folder (removed after), so `WORK_ROOT` is relative to it."""
+    previous = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="hdh-wizard-screens-") as work:
+        os.chdir(work)
+        try:
+            yield
+        finally:
+            os.chdir(previous)
+
+
 async def render(scenario: Scenario) -> str:
+    with _in_private_folder():
+        return await _render_here(scenario)
+
+
+async def _render_here(scenario: Scenario) -> str:
     folder = _prepare(scenario)
     app = HdhWizardApp(
         folder, load_catalogue(scenario.lang), clock=lambda: NOW, portal=offline_portal()

@@ -72,7 +72,7 @@ def test_json_names_the_findings_the_measures_and_each_criterion(
 def test_a_well_generalised_table_excludes_the_three_criteria_and_exits_0(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _write(tmp_path / "agrege.csv", _mixed_table())
+    _write(tmp_path / "agrege.csv", _mixed_table(120))  # classes of 20: above the threshold 11
     code, document = _json(capsys, "agrege.csv", "--qi", "age,sexe", "--sensitive", "stade")
     assert document["criteria"] == {
         "singling_out": "excluded",
@@ -159,7 +159,7 @@ def test_paths_with_no_table_say_so(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_english_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _write(tmp_path / "agrege.csv", _mixed_table())
+    _write(tmp_path / "agrege.csv", _mixed_table(120))
     main(["risk", "--lang", "en", "agrege.csv", "--qi", "age,sexe"])
     out = capsys.readouterr().out
     assert "Singling out: excluded by the measures" in out

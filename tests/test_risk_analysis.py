@@ -72,12 +72,12 @@ def test_a_name_column_left_in_the_table_keeps_singling_out_and_linkability_open
 
 
 def test_removing_names_and_dates_of_birth_excludes_the_three_criteria() -> None:
-    table = patients()
+    table = patients(120)
     scan = scan_table(table)
     rules = (ColumnRule("nom", Coarsening.DROP), ColumnRule("date_naissance", Coarsening.DROP))
     risk = assess(table, scan, Choice(("sexe", "age"), ("stade",), rules=rules))
     assert risk.published is not None
-    assert risk.published.k == 10  # 2 sexes × 3 ages over 60 records
+    assert risk.published.k == 20  # 2 sexes × 3 ages over 120 records: above the threshold 11
     assert risk.direct_left == ()
     assert risk.links == ()
     assert all(risk.excluded(c) for c in Criterion)

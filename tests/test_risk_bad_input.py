@@ -331,12 +331,12 @@ def test_a_rule_on_a_column_whose_name_holds_an_equal_sign_splits_on_the_last_on
 def test_quasi_identifiers_with_spaces_and_trailing_commas_are_read_as_meant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _write(tmp_path / "agrege.csv", _ages())
+    _write(tmp_path / "agrege.csv", _ages(60))
     code, document, err = _json(
         capsys, "agrege.csv", "--qi", " age , sexe ,,", "--sensitive", "stade,"
     )
     _no_internals(err)
-    assert code == 0  # 3 classes of 10, two stages in each
+    assert code == 0  # 3 classes of 20, two stages in each
     table = document["tables"][0]
     assert table["quasi_identifiers"] == ["age", "sexe"]
     assert table["sensitive"] == ["stade"]
@@ -381,7 +381,9 @@ def test_a_threshold_that_is_not_a_whole_number_from_2_to_1000_is_a_usage_error(
 
 
 @pytest.mark.parametrize(
-    ("threshold", "expected", "exit_code"), [("2", 2, 0), (" 11 ", 11, 1), ("1000", 1000, 1)]
+    ("threshold", "expected", "exit_code"),
+    # 2 is accepted but below the open-data default 11: singling out then needs a justification.
+    [("2", 2, 1), (" 11 ", 11, 1), ("1000", 1000, 1)],
 )
 def test_thresholds_from_2_to_1000_are_accepted_even_with_spaces(
     tmp_path: Path,
@@ -428,7 +430,7 @@ def test_a_rare_value_rule_with_a_huge_count_groups_every_value(
 ) -> None:
     _write(tmp_path / "agrege.csv", _ages())
     code, document, err = _json(
-        capsys, "agrege.csv", "--qi", "age", "--rule", "age=group_rare:99999999999999999999"
+        capsys, "agrege.csv", "--qi", "age,sexe", "--rule", "age=group_rare:99999999999999999999"
     )
     _no_internals(err)
     assert code == 0

@@ -323,15 +323,23 @@ def test_the_partners_justification_is_quoted_and_a_missing_one_is_a_dash() -> N
     ) in page
 
 
+def _table_that_excludes_singling_out() -> TableRisk:
+    """The hand-built table at the open-data threshold, with classes of 12 and no identifier."""
+    risk = hand_built_risk()
+    after = replace(AFTER, threshold=11, k=12, size_histogram=(0, 0, 0, 0, 36, 0, 0, 0))
+    return replace(risk, choice=replace(risk.choice, threshold=11), published=after, links=())
+
+
 def test_images_whose_identifying_content_stays_are_named_under_singling_out() -> None:
-    markdown = render_markdown(full_report(), FR)
+    table = _table_that_excludes_singling_out()
+    markdown = render_markdown(full_report(tables=(table,)), FR)
     singling_out = markdown.split("### Individualisation")[1].split("### Corrélation")[0]
     assert "Images dont le contenu identifiant reste publié : lames/lame 01.tiff." in singling_out
     # The table's measures exclude it, the image does not: the release needs a justification.
     assert "✓ Verdict pour « cohorte.csv » — exclue par les mesures" in singling_out
     assert "✗ Individualisation pour l'ensemble de la version — non exclue" in singling_out
     cleaned = Replacement("lames/lame 01.tiff", Path("publish/lame 01.tiff"), 10, "cd" * 32, 20)
-    markdown = render_markdown(full_report(replacements=(cleaned,)), FR)
+    markdown = render_markdown(full_report(tables=(table,), replacements=(cleaned,)), FR)
     assert "Images dont le contenu" not in markdown
     assert "✓ Individualisation pour l'ensemble de la version — exclue" in markdown
     assert "Une copie nettoyée est publiée à la place de l'original" in markdown

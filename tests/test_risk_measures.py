@@ -69,7 +69,7 @@ def test_the_stricter_threshold_of_11_counts_more_small_classes() -> None:
 
 def test_a_table_where_every_class_is_large_enough_does_not_single_out() -> None:
     frame = classes_table([5, 6, 7], [2, 2, 3])
-    m = measure_risk(frame, ["age", "sexe"], ["diag"])
+    m = measure_risk(frame, ["age", "sexe"], ["diag"], threshold=5)
     assert (m.k, m.records_in_small, m.unique_records) == (5, 0, 0)
     assert not m.singles_out
     assert not m.infers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections import Counter
@@ -11,7 +12,8 @@ from hdh_wizard.core.route import decide_route
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_size
-from hdh_wizard.inspect.convert import convert
+from hdh_wizard.inspect.convert import convert, source_encoding
+from hdh_wizard.inspect.csv_dialect import encoding_name
 from hdh_wizard.inspect.inspection import InventoryEntry, Skipped, inspect_file, inventory
 from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
 from hdh_wizard.ui.inspect_presenters import (
@@ -20,6 +22,8 @@ from hdh_wizard.ui.inspect_presenters import (
     problem_text,
     route_summary,
 )
+
+USAGE_ERROR = 2
 
 
 def run_check(cat: Catalogue, paths: list[Path], *, as_json: bool, follow_links: bool) -> int:
@@ -79,8 +83,31 @@ def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skippe
     return "\n".join(lines)
 
 
-def run_convert(cat: Catalogue, paths: list[Path], publish: Path, *, follow_links: bool) -> int:
-    entries, _skipped = inventory(paths, Path.cwd(), follow_links)
+def run_convert(
+    cat: Catalogue,
+    paths: list[Path],
+    publish: Path,
+    *,
+    follow_links: bool,
+    encoding: str | None = None,
+) -> int:
+    """Write the conformant copies. `encoding` (`--encoding`) is the partner's choice for text
+    files in a single-byte encoding, whose detection is a guess. Exit code 0 when every
+    convertible file was converted, 1 when a path is missing or a file is not fixable or failed,
+    2 on an unknown encoding."""
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            print(
+                f"hdh-wizard: {cat.t('cli.convert.unknown_encoding', encoding=encoding)}",
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
+    entries, skipped = inventory(paths, Path.cwd(), follow_links)
+    for item in skipped:  # as `check` does: a path that is not there is named, and fails
+        reason = cat.t(f"inspect.skipped.{item.reason}")
+        print(cat.t("inspect.report.skipped", path=item.display, reason=reason), file=sys.stderr)
     failed = converted = 0
     for entry in entries:
         report = inspect_file(entry)
@@ -89,16 +116,47 @@ def run_convert(cat: Catalogue, paths: list[Path], publish: Path, *, follow_link
             if report.verdict is Verdict.NOT_FIXABLE:
                 print(report_text(cat, report), file=sys.stderr)
             continue
-        failed += not _convert_one(cat, entry, report, publish)
+        _say_encoding(cat, report, encoding)
+        failed += not _convert_one(cat, entry, report, publish, encoding)
         converted += 1
-    if not converted:
+    if not converted and not skipped:
         print(cat.t("inspect.report.nothing_to_convert"))
-    return 1 if failed else 0
+    return 1 if failed or skipped else 0
 
 
-def _convert_one(cat: Catalogue, entry: InventoryEntry, report: FileReport, publish: Path) -> bool:
+def _say_encoding(cat: Catalogue, report: FileReport, chosen: str | None) -> None:
+    """On stderr: the encoding a text file is read in when it is the partner's choice, or a
+    guess that could be wrong (then how to choose another)."""
+    dialect = report.table.dialect if report.table is not None else None
+    if dialect is None:
+        return
+    used = source_encoding(dialect.encoding, chosen)
+    if chosen is not None and used == chosen:
+        message = cat.t("cli.convert.encoding_chosen", file=report.path, encoding=used)
+    else:
+        uncertain = next((p for p in report.problems if p.code == "encoding_uncertain"), None)
+        if uncertain is None:
+            return
+        candidates = str(uncertain.params.get("candidates", ""))
+        message = cat.t(
+            "cli.convert.encoding_guessed",
+            file=report.path,
+            encoding=encoding_name(used),
+            candidate=candidates.split(", ")[0] or "cp850",
+            candidates=candidates or "—",
+        )
+    print(f"hdh-wizard: {message}", file=sys.stderr)
+
+
+def _convert_one(
+    cat: Catalogue,
+    entry: InventoryEntry,
+    report: FileReport,
+    publish: Path,
+    encoding: str | None = None,
+) -> bool:
     try:
-        for written in convert(entry, report, publish):
+        for written in convert(entry, report, publish, encoding=encoding):
             print(
                 cat.t("inspect.report.converted", output=str(written.output), source=written.source)
             )

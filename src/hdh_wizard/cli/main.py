@@ -116,6 +116,9 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
             parser.add_argument("--json", action="store_true", help=cat.t("cli.check.json"))
         else:
             parser.add_argument("--to", default="publish", help=cat.t("cli.convert.to"))
+            parser.add_argument(
+                "--encoding", metavar="ENCODAGE", help=cat.t("cli.convert.encoding")
+            )
     elif command == "risk":
         parser.add_argument("paths", nargs="+", help=cat.t("cli.risk.paths"))
         parser.add_argument("--qi", help=cat.t("cli.risk.qi"))
@@ -246,7 +249,13 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
         paths = [Path(p).expanduser() for p in args.paths]
         if command == "check":
             return run_check(cat, paths, as_json=args.json, follow_links=args.follow_links)
-        return run_convert(cat, paths, Path(args.to).expanduser(), follow_links=args.follow_links)
+        return run_convert(
+            cat,
+            paths,
+            Path(args.to).expanduser(),
+            follow_links=args.follow_links,
+            encoding=args.encoding,
+        )
     if command == "risk":
         from hdh_wizard.cli.risk import run_risk
 

@@ -25,6 +25,7 @@ from hdh_wizard.inspect.risk.analysis import (
     Choice,
     Criterion,
     TableRisk,
+    TableScan,
     assess,
     check_choice,
     resolve_names,
@@ -33,7 +34,7 @@ from hdh_wizard.inspect.risk.analysis import (
 from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
-from hdh_wizard.inspect.risk.report import RiskReport, table_to_json
+from hdh_wizard.inspect.risk.report import RiskReport, scan_to_json, table_to_json
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport, scan_image_privacy
 from hdh_wizard.inspect.risk.tables import TABLE_SUFFIXES, is_table, open_tables
 from hdh_wizard.ui.risk_document import write_documents
@@ -43,6 +44,7 @@ from hdh_wizard.ui.risk_presenters import (
     image_finding_text,
     rule_text,
     summary_lines,
+    verdict_lines,
 )
 
 USAGE_ERROR = 2
@@ -94,9 +96,17 @@ def run_risk(
         return USAGE_ERROR
     entries, skipped = inventory(paths, Path.cwd())
     errors: list[str] = []
+    # Every input file is in the JSON document: measured (tables, images), or here with the
+    # reason it was not, and what identifies in it when the table could be read.
+    not_assessed: list[dict[str, Any]] = []
+
+    def fail(path: str, message: str) -> None:
+        errors.append(message)
+        not_assessed.append({"path": path, "table": None, "reason": message, "findings": []})
+
     for item in skipped:
         reason = cat.t(f"inspect.skipped.{item.reason}")
-        errors.append(cat.t("inspect.report.skipped", path=item.display, reason=reason))
+        fail(item.display, cat.t("inspect.report.skipped", path=item.display, reason=reason))
     risks: list[TableRisk] = []
     images: list[ImagePrivacyReport] = []
     usage_error = False
@@ -125,8 +135,16 @@ def run_risk(
                         try:
                             check_choice(scan, choice)
                         except HdhWizardError as error:
-                            print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
+                            message = error.message(cat)
+                            print(f"hdh-wizard: {message}", file=sys.stderr)
                             usage_error = True
+                            # Not measured, but what identifies in it is still reported.
+                            unmeasured = scan_to_json(scan)
+                            not_assessed.append(
+                                {"path": entry.display, "reason": message, **unmeasured}
+                            )
+                            if not as_json:
+                                print(scan_text(cat, scan, message), flush=True)
                             continue
                         risk = assess(table, scan, choice)
                         risks.append(risk)
@@ -134,12 +152,23 @@ def run_risk(
                             print(table_text(cat, risk), flush=True)
             elif entry.path.suffix.lower() in TABLE_SUFFIXES:
                 # Named as a table but empty or binary: say so rather than leave it out.
-                errors.append(cat.t("risk.error.not_a_table", file=entry.display, kind=kind.value))
+                fail(
+                    entry.display,
+                    cat.t("risk.error.not_a_table", file=entry.display, kind=kind.value),
+                )
+            else:  # documentation, a PDF…: nothing to measure, said in the JSON document
+                reason = cat.t("risk.report.not_analysed", file=entry.display, kind=kind.value)
+                not_assessed.append(
+                    {"path": entry.display, "table": None, "reason": reason, "findings": []}
+                )
         except HdhWizardError as error:
-            errors.append(error.message(cat))
+            fail(entry.display, error.message(cat))
         except OSError as error:
             detail = error.strerror or type(error).__name__
-            errors.append(cat.t("risk.error.unreadable", file=entry.display, detail=detail))
+            fail(
+                entry.display,
+                cat.t("risk.error.unreadable", file=entry.display, detail=detail),
+            )
     report = RiskReport(
         release=", ".join(str(p) for p in paths),
         generated_at=datetime.now(UTC),
@@ -149,7 +178,8 @@ def run_risk(
     for message in errors:  # files that could not be analysed are never silently left out
         print(f"hdh-wizard: {message}", file=sys.stderr)
     if as_json:
-        print(json.dumps(_document(report, errors), ensure_ascii=False, indent=2))
+        document = _document(cat, report, errors, not_assessed)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     elif not risks and not images and not usage_error and not errors:
         print(cat.t("risk.report.nothing"))
     if report_dir is not None and (risks or images):
@@ -199,7 +229,19 @@ def table_text(cat: Catalogue, risk: TableRisk) -> str:
         lines.append("  " + cat.t("risk.report.rules"))
         lines.extend(f"    • {rule_text(cat, r)}" for r in choice.rules)
     lines.extend(f"  {line}" for line in summary_lines(cat, risk))
-    lines.extend(f"  {criterion_text(cat, c, risk.excluded(c))}" for c in Criterion)
+    for criterion in Criterion:
+        verdict = risk.verdict(criterion)
+        lines.append(f"  {criterion_text(cat, criterion, verdict.excluded)}")
+        lines.extend(f"      {line}" for line in verdict_lines(cat, verdict))
+    return "\n".join(lines) + "\n"
+
+
+def scan_text(cat: Catalogue, scan: TableScan, reason: str) -> str:
+    """A table that could not be measured: why, and what identifies in it all the same."""
+    lines = [cat.t("risk.report.not_measured", table=scan.table, reason=reason)]
+    if scan.findings:
+        lines.append("  " + cat.t("risk.report.findings"))
+        lines.extend(f"    • {finding_text(cat, f)}" for f in scan.findings)
     return "\n".join(lines) + "\n"
 
 
@@ -211,9 +253,18 @@ def _image_text(cat: Catalogue, image: ImagePrivacyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _document(report: RiskReport, errors: list[str]) -> dict[str, Any]:
+def _document(
+    cat: Catalogue, report: RiskReport, errors: list[str], not_assessed: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
-        "tables": [table_to_json(t) for t in report.tables],
+        # Each verdict with its rule, source, reasons and remedies in words.
+        "tables": [
+            {
+                **table_to_json(t),
+                "verdicts": {c.value: t.verdict(c).to_json(cat) for c in Criterion},
+            }
+            for t in report.tables
+        ],
         "images": [
             {
                 "path": image.path,
@@ -232,6 +283,7 @@ def _document(report: RiskReport, errors: list[str]) -> dict[str, Any]:
             for image in report.images
         ],
         "criteria": {c.value: _verdict(report, c) for c in Criterion},
+        "not_assessed": not_assessed,
         "errors": errors,
     }
 

@@ -10,11 +10,13 @@ hold a lock on the deleted file while another locks a new one under the same nam
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import json
 import os
 import shlex
 import socket
+import stat
 import sys
 import time
 from datetime import UTC, datetime
@@ -33,6 +35,7 @@ _INFO_FIELDS = ("pid", "command", "user", "host", "since")
 _READ_ATTEMPTS = 20  # a new holder writes its info just after locking: wait up to ~0.5 s
 _READ_PAUSE = 0.025
 _UNKNOWN = "?"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where links need privileges
 
 if sys.platform == "win32":
     import msvcrt
@@ -67,8 +70,9 @@ class ProjectLock:
     """The lock of the project in `folder`.
 
     `acquire()` raises `ProjectLockedError` naming the holder when another process has it, and
-    `ProjectError` (`state.lock_failed`) when the lock file cannot be opened. Not re-entrant:
-    a second lock on the same folder is refused, even in the same process.
+    `ProjectError` (`state.lock_failed`) when the lock file cannot be opened, and
+    (`state.lock_not_a_file`) when it is a symbolic link, a folder or a special file. Not
+    re-entrant: a second lock on the same folder is refused, even in the same process.
     """
 
     def __init__(self, folder: Path, *, command: str | None = None) -> None:
@@ -126,12 +130,30 @@ class ProjectLock:
 
     def _open(self) -> int:
         # Never O_TRUNC: a refused contender opens the file too and must not erase the
-        # holder's info.
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        # holder's info. The holder's info is written into the file: a symbolic link planted
+        # under its name would make the wizard empty and overwrite the file it points at
+        # (anywhere the user may write), so a link, a folder or a special file is refused,
+        # before opening (a FIFO could block) and by O_NOFOLLOW (no race in between).
+        if not _plain_file_or_absent(self.path):
+            raise self._not_a_file()
+        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | getattr(os, "O_BINARY", 0)
         try:
-            return os.open(self.path, flags, 0o644)
+            fd = os.open(self.path, flags, 0o644)
         except OSError as error:
+            if error.errno == errno.ELOOP or not _plain_file_or_absent(self.path):
+                raise self._not_a_file() from None  # a link made in between
             raise self._failed(error) from None
+        try:
+            plain = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            plain = False
+        if not plain:
+            os.close(fd)
+            raise self._not_a_file()
+        return fd
+
+    def _not_a_file(self) -> ProjectError:
+        return ProjectError("state.lock_not_a_file", file=str(self.path))
 
     def _failed(self, error: OSError) -> ProjectError:
         return ProjectError("state.lock_failed", file=str(self.path), reason=_reason(error))
@@ -200,6 +222,14 @@ def _parse_holder(raw: bytes) -> dict[str, Any] | None:
     if not isinstance(data, dict) or "pid" not in data:
         return None
     return {name: data.get(name, _UNKNOWN) for name in _INFO_FIELDS}
+
+
+def _plain_file_or_absent(path: Path) -> bool:
+    """True for a regular file (never through a link) or nothing at all."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return True  # absent, or cannot tell: opening it will say why
 
 
 def _reason(error: OSError) -> str:

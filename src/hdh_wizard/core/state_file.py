@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shlex
-import uuid
+import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hdh_wizard.core.enums import Environment, Role, Route, StepStatus
+from hdh_wizard.core.enums import ENVIRONMENT_URLS, Environment, Role, Route, StepStatus
 from hdh_wizard.core.migrations import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -43,6 +45,12 @@ from hdh_wizard.core.release import (
     Release,
     StepRecord,
     Target,
+)
+from hdh_wizard.core.safe_files import (
+    check_not_linked,
+    replace_atomically,
+    write_atomically,
+    write_temporary,
 )
 from hdh_wizard.core.steps import STEPS, StepId
 from hdh_wizard.errors import StateFileError
@@ -263,29 +271,83 @@ class _Problem(Exception):
 # the French and the English messages.
 _EXPECT_TEXT = '"…"'
 _EXPECT_DATE = "2026-01-31T14:05:00+00:00"
-_EXPECT_COUNT = "0, 1, 2, …"
-_EXPECT_INTEGER = "…, -1, 0, 1, …"
 _EXPECT_MAPPING = "{…: …}"
 _EXPECT_LIST = "[…]"
 _EXPECT_PLAIN = '"…" | 1 | 0.5 | true | false | null | […] | {…: …}'
+_EXPECT_PATH = '"donnees/patients.csv" | "/srv/donnees/patients.csv"'
+_EXPECT_URL = "https://…"
+
+# Bounds of what a state file may hold. The wizard never comes near them; a hand edit beyond
+# them would freeze the screen (a 10 MB name), overflow a date's arithmetic (year 9999 in a
+# timezone west of UTC) or reach the file system with a NUL byte. So they are refused at load,
+# where the field and its line can still be named, rather than met later by whatever code
+# happens to read them.
+NAME_MAX = 500  # the release's name; data.gouv.fr's own titles stop at 350
+PERSON_MAX = 200  # a person's name
+PATH_MAX = 4096  # a data path: Linux's PATH_MAX
+FINGERPRINT_MAX = 200  # "fp1:" and 64 hex digits today
+URL_MAX = 2048  # what browsers and servers commonly accept
+REASON_MAX = 10_000  # why a step is skipped, blocked or stale: typed by a person
+DETAIL_MAX = 1_000_000  # an audit entry's detail: may list every changed data path
+OUTPUT_TEXT_MAX = 1_000_000  # a text in step outputs: a documentation is up to 100 000
+OUTPUT_KEY_MAX = PATH_MAX  # outputs keys may be data paths (uploads under way)
+OUTPUT_DEPTH_MAX = 32  # levels of lists and mappings under `outputs` (the wizard uses 4)
+OUTPUT_VALUES_MAX = 1_000_000  # values (texts, numbers, lists…) in one step's outputs
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what a file size or a time in ns fits in
+YEAR_MIN, YEAR_MAX = 1970, 2200  # dates: any other year is a typo, and year 9999 overflows
+
+_EXPECT_COUNT = f"0, 1, 2, … {INT_MAX}"
+_EXPECT_INTEGER = f"{INT_MIN} … {INT_MAX}"
+
+# Characters refused, by kind of text. Names are one line of printable text. Free texts may
+# hold tabs and line breaks, never other control characters (a terminal runs ESC sequences).
+# Paths only refuse NUL: any other character may be in a real file name (the presenters show
+# control characters escaped), and refusing one would lock a real project out of its state.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NUL = re.compile(r"\x00")
+
+_STATUSES_WITH_REASON = frozenset({StepStatus.SKIPPED, StepStatus.BLOCKED, StepStatus.STALE})
 
 
 def _choices(enum: type[Enum]) -> str:
     return " | ".join(str(member.value) for member in enum)
 
 
+_PART_MAX = 60  # characters of one key shown in a field's name
+
+
 def _dotted(where: Where) -> str:
-    """`steps.contract.status`; list entries are counted from 1, as a person counts them."""
+    """`steps.contract.status`; list entries are counted from 1, as a person counts them.
+
+    A key that is long or holds odd characters (a hand-made outputs key) is shown quoted,
+    escaped and shortened, so that the message stays one readable line.
+    """
     text = ""
     for part in where:
-        text += f"[{part + 1}]" if isinstance(part, int) else f".{part}" if text else part
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+            continue
+        name = part if part.isprintable() and len(part) <= _PART_MAX else _show(part, _PART_MAX)
+        text += f".{name}" if text else name
     return text
 
 
-def _show(value: Any) -> str:
-    """A short, language-neutral rendering of a value found in the file."""
+def _show(value: Any, limit: int = 80) -> str:
+    """A short, language-neutral rendering of a value found in the file, control and format
+    characters escaped (they would act on the terminal, or reverse the text's direction)."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # not a 10 MB text to render only 80 characters of it
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 80 else text[:79] + "…"
+    text = "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+        for c in text[: limit * 8]
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code(character: str) -> str:
+    return f"U+{ord(character):04X}"
 
 
 class _Document:
@@ -293,6 +355,7 @@ class _Document:
 
     def __init__(self, root: Node | None) -> None:
         self.root = root
+        self._budget = 0  # values left to read in the current step's outputs
 
     # -- where things are
 
@@ -328,6 +391,9 @@ class _Document:
             expected=expected,
         )
 
+    def fail(self, key: str, where: Where, **params: Any) -> NoReturn:
+        raise _Problem(key, field=_dotted(where), line=self.line(where), **params)
+
     # -- reading typed values
 
     def field(self, mapping: dict[Any, Any], where: Where, name: str) -> Any:
@@ -345,17 +411,65 @@ class _Document:
             self.invalid(where, value, _EXPECT_LIST)
         return value
 
-    def text(self, value: Any, where: Where) -> str:
+    def text(
+        self,
+        value: Any,
+        where: Where,
+        *,
+        limit: int,
+        refused: re.Pattern[str] = _CONTROL,
+        required: bool = False,
+    ) -> str:
+        """A text of at most `limit` characters, none of `refused`; not blank if `required`."""
         if not isinstance(value, str):
             self.invalid(where, value, _EXPECT_TEXT)
+        if len(value) > limit:
+            self.fail("state.value_too_long", where, length=len(value), max=limit)
+        if (bad := refused.search(value)) is not None:
+            self.fail(
+                "state.forbidden_character", where, character=_code(bad.group()), value=_show(value)
+            )
+        if required and not value.strip():
+            self.fail("state.empty_value", where)
         return value
 
-    def integer(self, value: Any, where: Where, *, minimum: int | None = None) -> int:
-        expected = _EXPECT_INTEGER if minimum is None else _EXPECT_COUNT
+    def name(self, value: Any, where: Where, *, limit: int = PERSON_MAX) -> str:
+        """A release's or a person's name: one line, not blank (the wizard asks for one)."""
+        return self.text(value, where, limit=limit, required=True)
+
+    def path(self, value: Any, where: Where) -> str:
+        """A data path as `stored_path` writes it: POSIX, relative to the project folder or
+        absolute, normalised (never `..`), never the project folder itself."""
+        path = self.text(value, where, limit=PATH_MAX, refused=_NUL, required=True)
+        parts = path.split("/")
+        if ".." in parts or PurePosixPath(path) == PurePosixPath("."):
+            self.invalid(where, value, _EXPECT_PATH)
+        return path
+
+    def url(self, value: Any, where: Where, environment: Environment) -> str:
+        """A portal's address: http(s) with a host; data.gouv.fr's own for demo and production,
+        so that the banner never says "production" while the wizard talks to another site."""
+        url = self.text(value, where, limit=URL_MAX, required=True)
+        known = ENVIRONMENT_URLS.get(environment)
+        if known is not None:
+            if url.rstrip("/").lower() != known:
+                self.invalid(where, value, known)
+            return url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+        except ValueError:
+            self.invalid(where, value, _EXPECT_URL)
+        if parts.scheme not in ("https", "http") or not parts.hostname or " " in url:
+            self.invalid(where, value, _EXPECT_URL)
+        return url
+
+    def integer(self, value: Any, where: Where, *, minimum: int = INT_MIN) -> int:
+        expected = _EXPECT_INTEGER if minimum == INT_MIN else _EXPECT_COUNT
         # bool is an int in Python, but `true` is not a size.
         if not isinstance(value, int) or isinstance(value, bool):
             self.invalid(where, value, expected)
-        if minimum is not None and value < minimum:
+        if not minimum <= value <= INT_MAX:
             self.invalid(where, value, expected)
         return value
 
@@ -368,34 +482,65 @@ class _Document:
         self.invalid(where, value, _choices(enum))
 
     def moment(self, value: Any, where: Where) -> datetime:
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) <= 64:
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
                 pass
             else:
                 if parsed.utcoffset() is not None:  # the timezone is required
+                    # Within these years, converting to any timezone stays within datetime's.
+                    if not YEAR_MIN <= parsed.year <= YEAR_MAX:
+                        self.fail(
+                            "state.date_out_of_range",
+                            where,
+                            value=_show(value),
+                            first=YEAR_MIN,
+                            last=YEAR_MAX,
+                        )
                     return parsed
         self.invalid(where, value, _EXPECT_DATE)
 
-    def plain(self, value: Any, where: Where) -> Any:
-        """Step outputs: only what `release_to_dict` can write back (no sets, bytes…)."""
-        if value is None or isinstance(value, bool | int | float | str):
+    def outputs(self, value: Any, where: Where) -> dict[str, Any]:
+        """A step's outputs: plain data, bounded in depth, in count and in each text's length."""
+        data = self.mapping(value, where)
+        self._budget = OUTPUT_VALUES_MAX
+        plain: dict[str, Any] = self.plain(data, where, OUTPUT_DEPTH_MAX)
+        return plain
+
+    def plain(self, value: Any, where: Where, depth: int) -> Any:
+        """Step outputs: only what `release_to_dict` can write back (no sets, bytes…), and
+        nothing its readers could choke on (a NUL, an integer beyond 64 bits, an infinity)."""
+        self._budget -= 1
+        if self._budget < 0:
+            self.fail("state.too_many_values", where[:3], max=OUTPUT_VALUES_MAX)
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, str):
+            return self.text(value, where, limit=OUTPUT_TEXT_MAX, refused=_NUL)
+        if isinstance(value, int):
+            return self.integer(value, where)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                self.invalid(where, value, _EXPECT_PLAIN)
+            return value
+        if isinstance(value, list | dict) and depth == 0:
+            self.fail("state.nested_too_deeply", where, max=OUTPUT_DEPTH_MAX)
         if isinstance(value, list):
-            return [self.plain(item, (*where, i)) for i, item in enumerate(value)]
+            return [self.plain(item, (*where, i), depth - 1) for i, item in enumerate(value)]
         if isinstance(value, dict):
             for key in value:
                 if not isinstance(key, str):
                     self.invalid((*where, str(key)), key, _EXPECT_TEXT)
-            return {key: self.plain(item, (*where, key)) for key, item in value.items()}
+                self.text(key, (*where, key), limit=OUTPUT_KEY_MAX, refused=_NUL)
+            return {key: self.plain(item, (*where, key), depth - 1) for key, item in value.items()}
         self.invalid(where, value, _EXPECT_PLAIN)
 
     # -- the release
 
     def release(self, data: dict[Any, Any]) -> Release:
         read = self.field
-        name = self.text(read(data, (), "name"), ("name",))
+        name = self.name(read(data, (), "name"), ("name",), limit=NAME_MAX)
         created_at = self.moment(read(data, (), "created_at"), ("created_at",))
         actor = self.person(read(data, (), "actor"), ("actor",))
         target = self.target(read(data, (), "target"), ("target",))
@@ -420,27 +565,28 @@ class _Document:
 
     def person(self, value: Any, where: Where) -> Person:
         data = self.mapping(value, where)
-        name = self.text(self.field(data, where, "name"), (*where, "name"))
+        name = self.name(self.field(data, where, "name"), (*where, "name"))
         role = self.choice(Role, self.field(data, where, "role"), (*where, "role"))
         return Person(name, role)
 
     def target(self, value: Any, where: Where) -> Target:
         data = self.mapping(value, where)
-        environment = self.field(data, where, "environment")
-        url = self.field(data, where, "url")
-        return Target(
-            self.choice(Environment, environment, (*where, "environment")),
-            self.text(url, (*where, "url")),
+        environment = self.choice(
+            Environment, self.field(data, where, "environment"), (*where, "environment")
         )
+        url = self.url(self.field(data, where, "url"), (*where, "url"), environment)
+        return Target(environment, url)
 
     def data_file(self, value: Any, where: Where) -> DataFile:
         data = self.mapping(value, where)
         get = self.field
         return DataFile(
-            path=self.text(get(data, where, "path"), (*where, "path")),
+            path=self.path(get(data, where, "path"), (*where, "path")),
             size=self.integer(get(data, where, "size"), (*where, "size"), minimum=0),
             mtime_ns=self.integer(get(data, where, "mtime_ns"), (*where, "mtime_ns")),
-            fingerprint=self.text(get(data, where, "fingerprint"), (*where, "fingerprint")),
+            fingerprint=self.text(
+                get(data, where, "fingerprint"), (*where, "fingerprint"), limit=FINGERPRINT_MAX
+            ),
         )
 
     def steps(self, data: dict[Any, Any]) -> dict[StepId, StepRecord]:
@@ -461,13 +607,22 @@ class _Document:
         data = self.mapping(value, where)
         status = self.choice(StepStatus, self.field(data, where, "status"), (*where, "status"))
         # Only the status is required: a person may trim a step down to it by hand.
-        reason = self.text(data.get("reason", ""), (*where, "reason"))
-        outputs = self.mapping(data.get("outputs", {}), (*where, "outputs"))
+        reason = self.text(
+            data.get("reason", ""),
+            (*where, "reason"),
+            limit=REASON_MAX,
+            refused=_CONTROL_BUT_LINES,
+        )
+        # The workflow clears the reason whenever a step leaves these statuses; the checklist
+        # has no words for a reason on another one.
+        if reason and status not in _STATUSES_WITH_REASON:
+            self.invalid((*where, "reason"), reason, '""')
+        outputs = self.outputs(data.get("outputs", {}), (*where, "outputs"))
         updated_at = data.get("updated_at")
         updated_by = data.get("updated_by")
         return StepRecord(
             status=status,
-            outputs=self.plain(outputs, (*where, "outputs")),
+            outputs=outputs,
             reason=reason,
             updated_at=None
             if updated_at is None
@@ -481,7 +636,7 @@ class _Document:
         data = self.mapping(value, where)
         get = self.field
         at = self.moment(get(data, where, "at"), (*where, "at"))
-        name = self.text(get(data, where, "actor"), (*where, "actor"))
+        name = self.name(get(data, where, "actor"), (*where, "actor"))
         role = self.choice(Role, get(data, where, "role"), (*where, "role"))
         action = self.choice(AuditAction, get(data, where, "action"), (*where, "action"))
         step = data.get("step")
@@ -490,7 +645,10 @@ class _Document:
             actor=Person(name, role),
             action=action,
             step=None if step is None else self.choice(StepId, step, (*where, "step")),
-            detail=self.text(data.get("detail", ""), (*where, "detail")),
+            # The detail may list data paths, and those may hold any character but NUL.
+            detail=self.text(
+                data.get("detail", ""), (*where, "detail"), limit=DETAIL_MAX, refused=_NUL
+            ),
         )
 
 
@@ -698,79 +856,18 @@ def save_release(release: Release, path: Path) -> None:
     At every instant `path` holds either the old or the new complete file: the new text goes to
     a temporary file in the same folder, synced, then renamed over `path`. Raises ValueError
     (nothing written) for content that must not be saved, `StateFileError` (`state.save_failed`)
-    when the disk refuses; the old file and backup are then untouched.
+    when the disk refuses, `LinkedPathError` when the file or its backup is a symbolic link; the
+    old file and backup are then untouched.
     """
     payload = dump_release(release).encode("utf-8")
     try:
-        _replace_atomically(path, payload, keep_backup=True)
+        # One helper for every atomic file of a project; it refuses a state file or backup
+        # that is a symbolic link (`state.linked_path`), so a planted link changes nothing.
+        write_atomically(path, payload, backup=backup_path(path))
     except OSError as error:
         raise StateFileError(
             "state.save_failed", path=path, reason=_os_reason(error), folder=_folder(path)
         ) from None
-
-
-def _replace_atomically(path: Path, payload: bytes, *, keep_backup: bool) -> None:
-    temp = _write_temp(path, payload)
-    try:
-        if keep_backup and path.is_file():
-            _copy_atomically(path, backup_path(path))
-        os.replace(temp, path)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _write_temp(beside: Path, payload: bytes) -> Path:
-    """A synced temporary file in `beside`'s folder (same filesystem, so rename is atomic)."""
-    temp = beside.with_name(f".{beside.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    # 0o666 and the umask, as any new file; an existing file keeps its mode below.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        _copy_mode(beside, temp)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-    return temp
-
-
-def _copy_mode(source: Path, destination: Path) -> None:
-    try:
-        mode = source.stat().st_mode & 0o7777
-    except OSError:
-        return  # no previous file: the new one keeps the umask's mode
-    os.chmod(destination, mode)
-
-
-def _copy_atomically(source: Path, destination: Path) -> None:
-    """Copy `source` over `destination` so that `destination` is never half written."""
-    temp = _write_temp(destination, source.read_bytes())
-    try:
-        os.replace(temp, destination)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the renames durable. Windows cannot open a folder, and some network filesystems
-    refuse to sync one: the rename itself is still atomic there."""
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_quietly(path: Path) -> None:
@@ -834,14 +931,14 @@ def restore_backup(
 
 
 def _put_back(path: Path, backup: Path, now: datetime) -> Path | None:
-    temp = _write_temp(path, backup.read_bytes())
+    check_not_linked(backup)  # its content is read: never a file outside the project
+    temp = write_temporary(path, backup.read_bytes())
     try:
         kept = _keep_aside(path, now)
-        os.replace(temp, path)
+        replace_atomically(temp, path)
     except BaseException:
         _remove_quietly(temp)
         raise
-    _fsync_folder(path.parent)
     return kept
 
 
@@ -850,8 +947,10 @@ def _keep_aside(path: Path, now: datetime) -> Path | None:
     if not os.path.lexists(path):
         return None
     kept = next(p for p in _broken_names(path, now) if not os.path.lexists(p))
-    if path.is_dir() and not path.is_symlink():
-        os.rename(path, kept)  # a folder cannot be replaced by a file: move it away
+    if path.is_symlink() or path.is_dir():
+        # A folder cannot be replaced by a file, and a link is kept as the link itself (a
+        # hard link would name the file it points at, maybe outside the project): move it away.
+        os.rename(path, kept)
         return kept
     try:
         # A second name for the same file: `path` never disappears, even for an instant.

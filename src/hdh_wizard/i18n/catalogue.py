@@ -89,7 +89,16 @@ def _raw_catalogue() -> dict[str, dict[str, str]]:
     return merged
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the catalogue is parsed at every start, and the
+# pure-Python parser alone costs most of `hdh-wizard --help`. The constructor (and so the check
+# of duplicate keys below) is the same Python code with either.
+try:
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):
     """Refuses a key written twice in one file, which YAML would silently let the last win."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -99,7 +108,8 @@ class _Loader(yaml.SafeLoader):
             raise CatalogueError(
                 f"line {node.start_mark.line + 1}: keys written twice: " + ", ".join(duplicates)
             )
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 @cache

@@ -80,7 +80,13 @@ def format_date(day: date, lang: Lang = Lang.FR) -> str:
 
 
 def format_datetime(moment: datetime, lang: Lang = Lang.FR) -> str:
-    local = moment.astimezone() if moment.tzinfo else moment
+    """The moment in the local timezone; never raises, even at the ends of the calendar."""
+    try:
+        local = moment.astimezone() if moment.tzinfo else moment
+    except (OverflowError, ValueError, OSError):
+        # Year 9999 west of UTC has no local time within datetime's range (OverflowError), and
+        # some platforms cannot convert before 1970 (OSError): shown in its own timezone then.
+        local = moment
     joiner = " à " if lang is Lang.FR else " at "
     return f"{format_date(local.date(), lang)}{joiner}{local:%H:%M}"
 

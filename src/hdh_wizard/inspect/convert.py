@@ -22,8 +22,10 @@ from pathlib import Path
 
 import polars as pl
 
+from hdh_wizard.core.safe_files import check_not_linked, replace_atomically
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.csv_check import check_delimited
+from hdh_wizard.inspect.csv_dialect import MIXED, UTF16
 from hdh_wizard.inspect.csv_profile import DAY_FIRST
 from hdh_wizard.inspect.inspection import InventoryEntry
 from hdh_wizard.inspect.kinds import FileKind
@@ -35,6 +37,7 @@ from hdh_wizard.inspect.transcode import transcode_to_utf8
 PUBLISH_FOLDER = "publish"
 _UNSAFE = re.compile(r"[^\w.-]+")
 _DECIMAL_COMMA_VALUE = r"^[-+]?\d+,\d+$"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,16 @@ def output_stem(display: str) -> str:
 
 
 def convert(
-    entry: InventoryEntry, report: FileReport, publish: Path, progress: Progress | None = None
+    entry: InventoryEntry,
+    report: FileReport,
+    publish: Path,
+    progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> list[Converted]:
-    """Write the conformant copies of one fixable file. Raises HdhWizardError, Cancelled."""
+    """Write the conformant copies of one fixable file. Raises HdhWizardError, Cancelled.
+
+    `encoding`: the partner's choice for a text file in a single-byte encoding, where the
+    inspection's guess may be wrong (cp850 rather than cp1252); see `source_encoding`."""
     if report.verdict is not Verdict.FIXABLE:
         raise HdhWizardError("inspect.error.not_fixable", file=report.path)
     publish.mkdir(parents=True, exist_ok=True)
@@ -61,7 +71,8 @@ def convert(
     if progress is not None:
         progress.current = report.path
     if report.kind is FileKind.TEXT:
-        rows = _convert_delimited(entry.path, report, publish / f"{stem}.csv", progress)
+        target = publish / f"{stem}.csv"
+        rows = _convert_delimited(entry.path, report, target, progress, encoding)
         return [Converted(report.path, publish / f"{stem}.csv", rows)]
     if report.kind in (FileKind.XLSX, FileKind.XLS, FileKind.ODS):
         return _convert_sheets(entry.path, report, publish, stem, progress)
@@ -90,11 +101,17 @@ def _is_cancelled(progress: Progress | None) -> bool:
 
 @contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target`, renamed onto it only if the block completes."""
+    """A temporary path beside `target`, synced and renamed onto it only if the block completes.
+
+    Raises `LinkedPathError` (before anything is written) when `target` is a symbolic link."""
+    check_not_linked(target)  # refused before the work, not after it
     temporary = target.with_name(f".{target.name}.part-{secrets.token_hex(4)}")
+    # Made here, empty, as a new plain file: the writer (polars) then opens our own file, never
+    # a link someone planted under that name.
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666))
     try:
         yield temporary
-        os.replace(temporary, target)
+        replace_atomically(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -110,18 +127,32 @@ def verify_csv(output: Path, expected_rows: int | None, source: str) -> int:
     return rows
 
 
+def source_encoding(detected: str, chosen: str | None) -> str:
+    """The encoding a text file is read in: the partner's choice when the file is in a
+    single-byte encoding (a guess from its bytes); UTF-8, UTF-8 with stray bytes and UTF-16
+    (told by a byte order mark) are not guesses, and stay as detected."""
+    if chosen is None or detected in ("utf-8", MIXED) or detected in UTF16:
+        return detected
+    return chosen
+
+
 def _convert_delimited(
-    source: Path, report: FileReport, target: Path, progress: Progress | None
+    source: Path,
+    report: FileReport,
+    target: Path,
+    progress: Progress | None,
+    chosen_encoding: str | None = None,
 ) -> int:
     table = report.table
     if table is None or table.dialect is None:
         raise HdhWizardError("inspect.error.not_fixable", file=report.path)
     dialect = table.dialect
+    encoding = source_encoding(dialect.encoding, chosen_encoding)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".transcode-") as scratch:
         readable = source
-        if dialect.encoding != "utf-8":
+        if encoding != "utf-8":
             readable = Path(scratch) / "utf8.csv"
-            transcode_to_utf8(source, readable, dialect.encoding, progress)
+            transcode_to_utf8(source, readable, encoding, progress)
         frame = pl.scan_csv(
             readable,
             separator=dialect.delimiter,

@@ -8,14 +8,23 @@ again to name the lines. Each finding becomes a `Problem`; conversions remove th
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect import csv_diagnose
 from hdh_wizard.inspect.byte_scan import ByteCounts, scan_bytes
-from hdh_wizard.inspect.csv_dialect import Sniffed, sniff_dialect
+from hdh_wizard.inspect.csv_dialect import (
+    UTF16,
+    Sniffed,
+    accent_readings,
+    encoding_name,
+    sniff_dialect,
+)
 from hdh_wizard.inspect.csv_profile import Profile, ProfileError, profile_table
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.report import (
@@ -25,7 +34,8 @@ from hdh_wizard.inspect.report import (
     Severity,
     TableReport,
 )
-from hdh_wizard.inspect.transcode import MIXED, readable_as_utf8
+from hdh_wizard.inspect.risk.identifiers import looks_identifying
+from hdh_wizard.inspect.transcode import MIXED, readable_as_utf8, transcode_to_utf8
 
 ENDING_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed", "\n": "LF"}
 DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -38,9 +48,18 @@ class DelimitedResult:
     problems: tuple[Problem, ...]
 
 
-def check_delimited(path: Path, progress: Progress | None = None) -> DelimitedResult:
-    """Check a text file as a table. Raises OSError when it cannot be read, Cancelled."""
+def check_delimited(
+    path: Path,
+    progress: Progress | None = None,
+    identifying: Callable[[str], bool] = looks_identifying,
+) -> DelimitedResult:
+    """Check a text file as a table. Raises OSError when it cannot be read, Cancelled.
+
+    `identifying` tells the columns whose values no finding may quote (the samples of an
+    uncertain encoding come from the others)."""
     sniffed = sniff_dialect(path)
+    if sniffed.dialect.encoding in UTF16:
+        return _check_utf16(path, sniffed, progress, identifying)
     delimiter = sniffed.dialect.delimiter.encode()
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(scan_bytes, path, delimiter, progress)
@@ -50,6 +69,10 @@ def check_delimited(path: Path, progress: Progress | None = None) -> DelimitedRe
                 # UTF-8 at the start, not further on: stray legacy bytes in a UTF-8 file.
                 sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding=MIXED))
                 profile, failure = _profile(path, sniffed, progress)
+            if failure is not None and failure.reason == "too_many_fields":
+                # Rows longer than the header: profiled with their extra fields left out (as a
+                # short row's missing ones are empty), so the table still has its row count.
+                profile, _failure = _profile(path, sniffed, progress, truncate_ragged=True)
         finally:
             counts = counting.result()
     if progress is not None:
@@ -58,6 +81,7 @@ def check_delimited(path: Path, progress: Progress | None = None) -> DelimitedRe
         profile = _as_data_rows(profile)
     dialect = replace(sniffed.dialect, line_ending=counts.line_ending)
     problems = _format_problems(dialect)
+    problems.extend(_uncertain_encoding(sniffed, identifying))
     if dialect.encoding == MIXED or counts.nul:
         problems.extend(_byte_problems(path, dialect, progress))
     problems.extend(_header_problems(sniffed))
@@ -82,14 +106,64 @@ def check_delimited(path: Path, progress: Progress | None = None) -> DelimitedRe
     return DelimitedResult(counts, table, tuple(problems))
 
 
+def _check_utf16(
+    path: Path,
+    sniffed: Sniffed,
+    progress: Progress | None,
+    identifying: Callable[[str], bool],
+) -> DelimitedResult:
+    """UTF-16 is not ASCII-compatible (every character holds a NUL byte, delimiters and line
+    endings are two bytes): the whole check reads a UTF-8 copy, whose lines are the same, and
+    only the checksum and the size are the original's."""
+    original = scan_bytes(path, None, progress)
+    encoding = sniffed.dialect.encoding
+    unreadable = Problem(
+        "encoding_not_utf8", Severity.FIXABLE, {"encoding": encoding_name(encoding)}
+    )
+    with tempfile.TemporaryDirectory(prefix="hdh-wizard-") as scratch:
+        copy = Path(scratch) / "utf8.csv"
+        try:
+            transcode_to_utf8(path, copy, encoding, progress)
+        except HdhWizardError as error:
+            detail = str(error.params.get("detail", ""))
+            problem = Problem("table_unreadable", Severity.BLOCKING, {"detail": detail})
+            return DelimitedResult(original, None, (unreadable, problem))
+        result = check_delimited(copy, _CancelOnly(progress), identifying)
+    counts = replace(result.counts, size=original.size, sha256=original.sha256)
+    table = result.table
+    if table is not None and table.dialect is not None:
+        table = replace(table, dialect=replace(table.dialect, encoding=encoding, bom=True))
+    return DelimitedResult(counts, table, (unreadable, *result.problems))
+
+
+class _CancelOnly(Progress):
+    """The progress of a second reading (of a UTF-8 copy): cancels with the first, without
+    counting its bytes again."""
+
+    def __init__(self, parent: Progress | None) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._parent is not None and self._parent.cancelled
+
+    def check(self) -> None:
+        if self._parent is not None:
+            self._parent.check()
+
+    def advance(self, nbytes: int) -> None:
+        self.check()
+
+
 def _profile(
-    path: Path, sniffed: Sniffed, progress: Progress | None
+    path: Path, sniffed: Sniffed, progress: Progress | None, *, truncate_ragged: bool = False
 ) -> tuple[Profile | None, ProfileError | None]:
     """Profile the file; one in a legacy encoding is profiled through a UTF-8 copy, so its
     accents show right in examples and distinct counts."""
     try:
         with readable_as_utf8(path, sniffed, progress) as (readable, utf8):
-            return profile_table(readable, utf8), None
+            return profile_table(readable, utf8, truncate_ragged=truncate_ragged), None
     except ProfileError as error:
         return None, error
     except HdhWizardError as error:
@@ -145,7 +219,11 @@ def _format_problems(dialect: Dialect) -> list[Problem]:
     problems = []
     if dialect.encoding not in ("utf-8", MIXED):  # MIXED: `invalid_utf8` says where
         problems.append(
-            Problem("encoding_not_utf8", Severity.FIXABLE, {"encoding": _encoding_name(dialect)})
+            Problem(
+                "encoding_not_utf8",
+                Severity.FIXABLE,
+                {"encoding": encoding_name(dialect.encoding)},
+            )
         )
     if dialect.bom:
         problems.append(Problem("bom", Severity.FIXABLE))
@@ -162,12 +240,22 @@ def _format_problems(dialect: Dialect) -> list[Problem]:
     return problems
 
 
-def _encoding_name(dialect: Dialect) -> str:
-    return {
-        "cp1252": "Windows-1252",
-        "latin-1": "Latin-1 (ISO-8859-1)",
-        MIXED: "UTF-8 + Windows-1252",
-    }.get(dialect.encoding, dialect.encoding)
+def _uncertain_encoding(sniffed: Sniffed, identifying: Callable[[str], bool]) -> list[Problem]:
+    """When the single-byte encoding is a guess that could be wrong, the words with accents as
+    each candidate reads them (never from an identifying column): the partner picks."""
+    guess = sniffed.legacy
+    if guess is None or not guess.uncertain:
+        return []
+    readings: list[dict[str, Any]] = [
+        {"encoding": encoding, "name": encoding_name(encoding), "words": list(words)}
+        for encoding, words in accent_readings(sniffed, lambda name: not identifying(name))
+    ]
+    params = {
+        "encoding": encoding_name(guess.encoding),
+        "candidates": ", ".join(guess.others),
+        "readings": readings,
+    }
+    return [Problem("encoding_uncertain", Severity.INFO, params)]
 
 
 def _byte_problems(path: Path, dialect: Dialect, progress: Progress | None) -> list[Problem]:

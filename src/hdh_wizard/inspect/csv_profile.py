@@ -10,7 +10,7 @@ verified on the whole column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,19 @@ import polars as pl
 
 from hdh_wizard.inspect.csv_dialect import Sniffed
 from hdh_wizard.inspect.report import ColumnProfile, ColumnType
-from hdh_wizard.inspect.tables import type_of
+from hdh_wizard.inspect.tables import (
+    DISTINCT_BUDGET,
+    DISTINCT_EXACT_MAX,
+    approximate_distinct,
+    count_distinct,
+    exact_distinct,
+    needs_exact,
+    type_of,
+)
 
 INFER_ROWS = 10_000
 EXACT_DISTINCT_SAMPLE_LIMIT = 1_000  # sample distinct values up to which the count is made exact
+SATURATED = 0.2  # a sample this repetitive (distinct / values) holds most of its column's values
 EXACT_DUPLICATES_MAX_BYTES = 256 * 1024 * 1024  # above, duplicate rows are not counted
 EXAMPLES = 3
 MOSTLY = 0.95  # share of a sample's values that must fit a type for the column to have it
@@ -59,6 +68,8 @@ def scan(
     sniffed: Sniffed,
     overrides: dict[str, pl.DataType] | None = None,
     infer: bool = True,
+    *,
+    truncate_ragged: bool = False,
 ) -> pl.LazyFrame:
     dialect = sniffed.dialect
     return pl.scan_csv(
@@ -72,15 +83,19 @@ def scan(
         schema_overrides=overrides,
         raise_if_empty=False,
         eol_char="\r" if dialect.line_ending == "\r" else "\n",
+        truncate_ragged_lines=truncate_ragged,
     )
 
 
-def profile_table(path: Path, sniffed: Sniffed) -> Profile:
-    """Profile every column. Raises ProfileError when polars cannot read the file."""
+def profile_table(path: Path, sniffed: Sniffed, *, truncate_ragged: bool = False) -> Profile:
+    """Profile every column. Raises ProfileError when polars cannot read the file.
+
+    With `truncate_ragged`, the fields a row has beyond the header's are left out (the file is
+    then known to be ragged: this gives its row count and a profile all the same)."""
     overrides: dict[str, pl.DataType] = {}
     for _ in range(1000):
         try:
-            return _profile_once(path, sniffed, overrides)
+            return _profile_once(path, sniffed, overrides, truncate_ragged)
         except pl.exceptions.ComputeError as error:
             column = _unparsable_column(str(error))
             if column is None or column in overrides:
@@ -109,11 +124,14 @@ def _profile_once(
     path: Path,
     sniffed: Sniffed,
     overrides: dict[str, pl.DataType],
+    truncate_ragged: bool = False,
 ) -> Profile:
-    frame = scan(path, sniffed, overrides)
+    frame = scan(path, sniffed, overrides, truncate_ragged=truncate_ragged)
     schema = frame.collect_schema()
     names = schema.names()
-    sample = scan(path, sniffed, {n: pl.String() for n in names}, infer=False).head(INFER_ROWS)
+    sample = scan(
+        path, sniffed, {n: pl.String() for n in names}, infer=False, truncate_ragged=truncate_ragged
+    ).head(INFER_ROWS)
     sample_frame = sample.collect()
     typed_sample = frame.head(INFER_ROWS).collect()
     delimiter = sniffed.dialect.delimiter
@@ -123,6 +141,7 @@ def _profile_once(
         )
         for name in names
     ]
+    plans = _exact_in_first_pass(plans, _estimated_rows(path, sample_frame))
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
     if names:
         # A blank line reads as a row of nulls: counted, so that it is not taken for data.
@@ -153,10 +172,59 @@ def _profile_once(
         values = by_column[index]
         quoted += int(values.get("delims") or 0)
         columns.append(plan.profile(values, rows, blank_rows=blank))
+    columns = _exact_distinct_pass(frame, columns)
     # Blank lines are all alike: they are reported as blank, not as duplicates.
     distinct = int(result.get("__distinct_rows") or rows + blank) - (1 if blank else 0)
     duplicates = max(0, rows - distinct)
     return Profile(rows, tuple(columns), quoted, duplicates, exact_duplicates, blank)
+
+
+def _estimated_rows(path: Path, sample: pl.DataFrame) -> int:
+    """The file's rows, from its size and the sample's bytes per row (the sample holds every
+    row of a small file)."""
+    if sample.height < INFER_ROWS:
+        return sample.height
+    lengths = sample.select(pl.all().str.len_bytes().fill_null(0).sum()).row(0)
+    row_bytes = (sum(int(n or 0) for n in lengths) + sample.width * sample.height) / sample.height
+    return int(path.stat().st_size / max(1.0, row_bytes))
+
+
+def _exact_in_first_pass(plans: list[_ColumnPlan], rows: int) -> list[_ColumnPlan]:
+    """The columns whose distinct values are counted exactly in the profile's own pass: those
+    expected to hold at most `DISTINCT_EXACT_MAX` (a repetitive sample has seen most of its
+    column's values; a varied one extrapolates to the whole file), within the memory budget.
+    The others get an estimate first, and an exact count after if the estimate is low enough."""
+    expected: dict[int, int] = {}
+    for index, plan in enumerate(plans):
+        if plan.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
+            continue  # the sample's values are checked cheaply (`within_sample`)
+        seen = max(1, plan.sample_values_count)
+        share = plan.sample_distinct / seen
+        guess = plan.sample_distinct if share < SATURATED else int(rows * share)
+        if guess <= DISTINCT_EXACT_MAX:
+            expected[index] = max(guess, plan.sample_distinct)
+    held = 0
+    chosen = set()
+    for index, guess in sorted(expected.items(), key=lambda item: item[1]):
+        if held + guess > DISTINCT_BUDGET:
+            break
+        held += guess
+        chosen.add(index)
+    return [replace(p, count_exact=True) if i in chosen else p for i, p in enumerate(plans)]
+
+
+def _exact_distinct_pass(frame: pl.LazyFrame, columns: list[ColumnProfile]) -> list[ColumnProfile]:
+    """Exact counts, in one more pass, of the columns whose estimate is within the bound."""
+    wanted = {
+        c.name: c.distinct for c in columns if not c.distinct_exact and needs_exact(c.distinct)
+    }
+    if not wanted:
+        return columns
+    counts = count_distinct(frame, wanted)
+    return [
+        replace(c, distinct=counts[c.name], distinct_exact=True) if c.name in counts else c
+        for c in columns
+    ]
 
 
 @dataclass(frozen=True)
@@ -170,6 +238,8 @@ class _ColumnPlan:
     sample_values: pl.Series  # the sample's distinct values, typed as the column is read
     examples: tuple[str, ...]
     delimiter_probe: str | None  # the delimiter, for text columns (counted inside values)
+    sample_values_count: int = 0  # non-null values in the sample
+    count_exact: bool = False  # distinct values counted exactly in the profile's pass
 
     def typed(self) -> pl.Expr:
         col = pl.col(self.name)
@@ -198,6 +268,8 @@ class _ColumnPlan:
             "max": typed.max(),
             "distinct": col.approx_n_unique(),
         }
+        if self.count_exact:
+            exprs["exact"] = exact_distinct(col)
         if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
             # Exact without a hash table over the whole column (which polars keeps in memory):
             # if every value is one the sample has seen, the sample's count is the exact one.
@@ -231,13 +303,21 @@ class _ColumnPlan:
                 kind = ColumnType.DATE_DAY_FIRST if first > 12 else ColumnType.DATE_AMBIGUOUS
         if nulls == rows:
             kind = ColumnType.EMPTY
-        exact = bool(values.get("within_sample"))
+        within_sample = bool(values.get("within_sample"))
+        if within_sample:
+            distinct = self.sample_distinct
+        elif values.get("exact") is not None:
+            distinct = int(values["exact"])
+        else:  # polars' estimate, over every null (a blank row's too)
+            every_null = nulls + blank_rows
+            distinct = approximate_distinct(values["distinct"], every_null, rows + blank_rows)
+            distinct = min(distinct, rows - nulls)
         return ColumnProfile(
             name=self.name,
             type=kind,
             nulls=nulls,
-            distinct=self.sample_distinct if exact else int(values["distinct"] or 0),
-            distinct_exact=exact,
+            distinct=distinct,
+            distinct_exact=within_sample or values.get("exact") is not None,
             minimum=_text(values["min"]),
             maximum=_text(values["max"]),
             examples=self.examples,
@@ -258,7 +338,9 @@ def _plan(
     kind = _type_of(dtype, values, was_overridden)
     probe = delimiter if dtype == pl.String else None
     distinct = typed_sample.drop_nulls().unique()
-    return _ColumnPlan(name, kind, dtype, distinct.len(), distinct, examples, probe)
+    return _ColumnPlan(
+        name, kind, dtype, distinct.len(), distinct, examples, probe, typed_sample.count()
+    )
 
 
 def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> ColumnType:

@@ -24,6 +24,7 @@ import tifffile
 from numpy.typing import NDArray
 from PIL import Image, ImageSequence
 
+from hdh_wizard.core.safe_files import check_not_linked, replace_atomically
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.kinds import FileKind
 from hdh_wizard.inspect.progress import Cancelled
@@ -81,9 +82,11 @@ def convert_to_tiff(
 ) -> Path:
     """Write a lossless, deflate-compressed TIFF copy of a PNG or JPEG; the source is only read.
 
-    Raises `HdhWizardError` when the source cannot be decoded or the copy cannot be written, and
-    `Cancelled` when `cancelled()` turns true; either way nothing is left at the destination.
+    Raises `HdhWizardError` when the source cannot be decoded or the copy cannot be written
+    (`LinkedPathError` when the destination is a symbolic link), and `Cancelled` when
+    `cancelled()` turns true; either way nothing is left at the destination.
     """
+    check_not_linked(destination)  # a planted link: refused before any work
     if destination.exists() and source.exists() and destination.samefile(source):
         raise HdhWizardError("inspect.error.convert_onto_source", file=str(source))
     if cancelled():
@@ -98,7 +101,7 @@ def convert_to_tiff(
             _write_tiff(image, source, temporary, cancelled)
         if cancelled():
             raise Cancelled
-        os.replace(temporary, destination)
+        replace_atomically(temporary, destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

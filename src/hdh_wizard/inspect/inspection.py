@@ -31,6 +31,7 @@ _GUIDANCE: dict[FileKind, tuple[str, Severity]] = {
     FileKind.SAS7BDAT: ("sas_export", Severity.BLOCKING),
     FileKind.SAS_XPORT: ("sas_export", Severity.BLOCKING),
     FileKind.PDF: ("pdf_document", Severity.INFO),
+    FileKind.DOCUMENTATION: ("documentation", Severity.INFO),
 }
 SKIPPED_FOLDERS = frozenset({".hdh-wizard", "publish", ".git", "__pycache__"})
 
@@ -153,7 +154,7 @@ def inspect_file(
         table = image = None
         problems: list[Problem] = []
         if kind is FileKind.TEXT:
-            result = check_delimited(path, progress)
+            result = check_delimited(path, progress, identifying)
             sha256, table, problems = result.counts.sha256, result.table, list(result.problems)
         else:
             _size, sha256 = sha256_of(path, progress)

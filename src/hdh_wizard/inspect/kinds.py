@@ -6,6 +6,7 @@ inventory of thousands of files stays quick.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ class FileKind(StrEnum):
     ZIP = "zip"
     SAS7BDAT = "sas7bdat"
     SAS_XPORT = "sas_xport"
+    DOCUMENTATION = "documentation"  # a README, notes in prose: goes with the data, is not data
     EMPTY = "empty"
     BINARY = "binary"  # unknown binary content
 
@@ -77,7 +79,72 @@ def sniff_kind(path: Path) -> FileKind:
         return FileKind.SAS7BDAT
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path, head)
-    return FileKind.TEXT if looks_like_text(head) else FileKind.BINARY
+    text = utf16_text(head)
+    if text is None and looks_like_text(head):
+        text = head.decode("utf-8", errors="replace")
+    if text is None:
+        return FileKind.BINARY
+    return FileKind.DOCUMENTATION if is_documentation(path, text) else FileKind.TEXT
+
+
+_UTF16_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def utf16_text(head: bytes) -> str | None:
+    """The head decoded when it is UTF-16 text with a byte order mark (Excel's "Texte
+    Unicode" export), else None. Its NUL bytes are half of every character, not damage."""
+    for mark, codec in _UTF16_BOMS:
+        if head.startswith(mark) and not head.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32
+            body = head[len(mark) :]
+            text = body[: len(body) - len(body) % 2].decode(codec, errors="replace")
+            if text.count("\ufffd") > max(1, len(text) // 100):
+                return None
+            # A table's delimiters, line breaks and digits are ASCII, whatever its language:
+            # bytes that pair into other characters mostly are a binary format's.
+            if sum(1 for char in text if char.isascii()) * 2 < len(text):
+                return None
+            return text if looks_like_text(text.encode("utf-8")) else None
+    return None
+
+
+# Documentation by name (README, LISEZMOI, LICENCE… with any suffix but a table's) or by suffix.
+_DOC_NAME = re.compile(
+    r"^(readme|lisez[-_ .]?moi|licen[cs]e|changelog|changes|notice|copying|authors|auteurs)"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
+_DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".adoc"})
+_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".psv"})
+_PROSE_WORDS = 4  # words on a line of prose
+_TABLE_SHAPED = 0.9  # share of lines with the first line's field count: a table
+
+
+def is_documentation(path: Path, text: str) -> bool:
+    """Whether a text file is documentation rather than a table: named so (README.txt,
+    LISEZMOI, notes.md), or written in prose (paragraphs of sentences, not rows of fields).
+    A file with a table's suffix (.csv, .tsv…) is always a table: the partner said so."""
+    suffix = path.suffix.lower()
+    if suffix in _TABLE_SUFFIXES:
+        return False
+    if suffix in _DOC_SUFFIXES or _DOC_NAME.match(path.name):
+        return True
+    return _prose(text)
+
+
+def _prose(text: str) -> bool:
+    from hdh_wizard.inspect.csv_dialect import best_delimiter, split_rows  # (imports this module)
+
+    lines = text.splitlines()[:200]
+    filled = [line for line in lines if line.strip()]
+    if len(filled) < 2 or len(filled) == len(lines):
+        return False  # prose comes in paragraphs: a blank line between them
+    wordy = sum(1 for line in filled if len(line.split()) >= _PROSE_WORDS)
+    if wordy * 2 < len(filled) or len(filled[0].split()) < 2:
+        return False
+    rows = split_rows("\n".join(filled), best_delimiter("\n".join(filled)), 200)
+    width = len(rows[0]) if rows else 0
+    shaped = sum(1 for row in rows if len(row) == width)
+    return width < 2 or shaped < _TABLE_SHAPED * len(rows)
 
 
 def looks_like_text(head: bytes) -> bool:

@@ -35,6 +35,12 @@ from hdh_wizard.core.preparation import (
     SplitSettings,
 )
 from hdh_wizard.core.release import Release
+from hdh_wizard.core.safe_files import (
+    LinkedPathError,
+    check_not_linked,
+    fsync_folder,
+    replace_atomically,
+)
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.volume import published_files
 from hdh_wizard.errors import HdhWizardError
@@ -412,6 +418,8 @@ def missing_outputs(project: Path, preparation: Preparation) -> list[str]:
 
 @contextmanager
 def _staging(publish: Path) -> Iterator[Path]:
+    # A linked `publish/` would have the work done, and the results placed, outside the project.
+    check_not_linked(publish)
     try:
         publish.mkdir(parents=True, exist_ok=True)
         for left in publish.glob(f"{STAGING_PREFIX}*"):  # by a run killed (one wizard a project)
@@ -463,7 +471,10 @@ def _install(
 ) -> None:
     """Move the staged results in place; remove the previous run's outputs. Refused before
     anything moves when a result would replace a protected path; all or nothing: what is
-    replaced or removed is set aside in `stage` first, and put back if a move fails."""
+    replaced or removed is set aside in `stage` first, and put back if a move fails.
+    `LinkedPathError` when a result's path (or its folder inside the project) is a link."""
+    for _, final in staged:  # a planted link would make the result land outside the project
+        check_not_linked(final, project=project)
     finals = {_resolved(final) for _, final in staged}
     # Compared without regard to case: on macOS and Windows disks (and once downloaded there),
     # `T__a.csv` and `t__a.csv` are one file.
@@ -485,18 +496,22 @@ def _install(
         aside.mkdir()
         for number, path in enumerate(going.values()):
             if os.path.lexists(path):
-                os.replace(path, aside / str(number))
+                replace_atomically(path, aside / str(number), sync_folder=False)
                 set_aside.append((path, aside / str(number)))
         for temporary, final in staged:
-            os.replace(temporary, final)
+            replace_atomically(temporary, final, project=project, sync_folder=False)
             placed.append(final)
-    except OSError as error:
+    except (OSError, LinkedPathError) as error:
         for final in placed:
             _remove(final)
         for path, kept in reversed(set_aside):
-            with suppress(OSError):
-                os.replace(kept, path)
+            with suppress(OSError, LinkedPathError):
+                replace_atomically(kept, path, sync_folder=False)
+        if isinstance(error, LinkedPathError):
+            raise
         raise write_error(project / PUBLISH_FOLDER, error) from error
+    for folder in sorted({final.parent for final in placed}):  # once, not once per file
+        fsync_folder(folder)
 
 
 def _folder_bytes(path: Path) -> int:

@@ -47,6 +47,12 @@ from typing import IO, TypeVar, cast
 import numpy as np
 import polars as pl
 
+from hdh_wizard.core.safe_files import (
+    LinkedPathError,
+    check_not_linked,
+    fsync_folder,
+    replace_atomically,
+)
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect import csv_diagnose
 from hdh_wizard.inspect.byte_scan import sha256_of
@@ -713,16 +719,24 @@ def rows_written(path: Path, display: str) -> int:
 
 def commit(moves: Iterable[tuple[Path, Path]], out_dir: Path) -> None:
     """Move the checked files in place; on a failure, those already moved are removed (all or
-    nothing)."""
+    nothing). Raises `LinkedPathError` before anything moves when a final path, or a folder
+    of it inside `out_dir`, is a symbolic link."""
+    moves = list(moves)
+    for _, final in moves:
+        check_not_linked(final, project=out_dir)
     done: list[Path] = []
     try:
         for temporary, final in moves:
-            os.replace(temporary, final)
+            replace_atomically(temporary, final, project=out_dir, sync_folder=False)
             done.append(final)
-    except OSError as error:
+    except (OSError, LinkedPathError) as error:
         for final in done:
             final.unlink(missing_ok=True)
+        if isinstance(error, LinkedPathError):
+            raise
         raise write_error(out_dir, error) from error
+    for folder in sorted({final.parent for final in done}):  # once per folder, not per file
+        fsync_folder(folder)
 
 
 # --- splitting files (slides) by a table that maps each file to a value -----------------------

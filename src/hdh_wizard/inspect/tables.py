@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,11 @@ from hdh_wizard.inspect.kinds import FileKind
 from hdh_wizard.inspect.report import ColumnProfile, ColumnType, Problem, Severity, TableReport
 
 EXAMPLES = 3
+# Distinct values are counted exactly up to this many per column (a hash of each value is
+# kept: ~50 bytes each), estimated above it (HyperLogLog, ±2 %), and never above the values.
+DISTINCT_EXACT_MAX = 1_000_000
+DISTINCT_ESTIMATE_MARGIN = 1.05  # an estimate this close to the bound is counted exactly
+DISTINCT_BUDGET = 8_000_000  # distinct values held at once by one pass (~400 MB)
 
 
 class TableReadError(Exception):
@@ -56,8 +62,8 @@ def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
                 Problem("nested_columns", Severity.BLOCKING, {"columns": ", ".join(nested)})
             ]
         exprs = [pl.len().alias("__rows")]
-        for i, name in enumerate(schema.names()):
-            col = pl.col(name)
+        for i in range(len(schema)):
+            col = pl.nth(i)
             exprs += [
                 col.null_count().alias(f"{i}:nulls"),
                 col.min().alias(f"{i}:min"),
@@ -65,6 +71,17 @@ def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
                 col.approx_n_unique().alias(f"{i}:distinct"),
             ]
         result = frame.select(exprs).collect(engine="streaming").row(0, named=True)
+        rows = int(result["__rows"])
+        estimates = {
+            f"{i}": approximate_distinct(result[f"{i}:distinct"], int(result[f"{i}:nulls"]), rows)
+            for i in range(len(schema))
+        }
+        # Columnar: a second pass reads only the columns counted exactly.
+        exact = count_distinct(
+            frame,
+            {key: n for key, n in estimates.items() if needs_exact(n)},
+            lambda key: pl.nth(int(key)),
+        )
         head = frame.head(50).collect()
     except (pl.exceptions.PolarsError, OSError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -74,8 +91,8 @@ def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
             name=name,
             type=type_of(dtype),
             nulls=int(result[f"{i}:nulls"]),
-            distinct=int(result[f"{i}:distinct"]),
-            distinct_exact=False,
+            distinct=exact.get(f"{i}", estimates[f"{i}"]),
+            distinct_exact=f"{i}" in exact,
             minimum=_text(result[f"{i}:min"]),
             maximum=_text(result[f"{i}:max"]),
             examples=_examples(head[name]),
@@ -83,9 +100,51 @@ def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
         for i, (name, dtype) in enumerate(schema.items())
     )
     problems = [Problem("not_csv", Severity.FIXABLE, {"format": "PARQUET", "sheets": 1})]
-    if not result["__rows"]:
+    if not rows:
         problems.append(Problem("no_rows", Severity.BLOCKING))
-    return TableReport(rows=int(result["__rows"]), columns=columns), problems
+    return TableReport(rows=rows, columns=columns), problems
+
+
+def exact_distinct(column: pl.Expr) -> pl.Expr:
+    """Distinct non-null values, exactly (a hash set of the column's values)."""
+    return column.n_unique() - (column.null_count() > 0).cast(pl.Int64)
+
+
+def approximate_distinct(estimate: int | None, nulls: int, rows: int) -> int:
+    """polars' estimate (which counts null as a value) as distinct non-null values: never more
+    than the non-null values there are."""
+    value = int(estimate or 0) - (1 if nulls else 0)
+    return max(0, min(value, rows - nulls))
+
+
+def needs_exact(estimate: int) -> bool:
+    return estimate <= DISTINCT_EXACT_MAX * DISTINCT_ESTIMATE_MARGIN
+
+
+def budget_batches(sizes: dict[str, int]) -> list[list[str]]:
+    """Columns grouped so that each group's distinct values (estimated) fit the budget."""
+    batches: list[list[str]] = [[]]
+    held = 0
+    for name, size in sorted(sizes.items(), key=lambda item: item[1]):
+        if batches[-1] and held + size > DISTINCT_BUDGET:
+            batches.append([])
+            held = 0
+        batches[-1].append(name)
+        held += size
+    return [batch for batch in batches if batch]
+
+
+def count_distinct(
+    frame: pl.LazyFrame, sizes: dict[str, int], column: Callable[[str], pl.Expr] = pl.col
+) -> dict[str, int]:
+    """Exact distinct counts of the columns named in `sizes` (their estimated distinct values),
+    one streaming pass per budget's worth of columns."""
+    counts: dict[str, int] = {}
+    for batch in budget_batches(sizes):
+        exprs = [exact_distinct(column(name)).alias(f"{i}") for i, name in enumerate(batch)]
+        row = frame.select(exprs).collect(engine="streaming").row(0)
+        counts.update({name: int(value or 0) for name, value in zip(batch, row, strict=True)})
+    return counts
 
 
 def profile_frame(frame: pl.DataFrame) -> list[ColumnProfile]:

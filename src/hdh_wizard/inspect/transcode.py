@@ -1,5 +1,6 @@
-"""Re-encode text to UTF-8, streaming: the legacy encodings partners' exports use, and UTF-8
-files with a few stray Windows-1252 bytes (a hand edit in an old editor).
+"""Re-encode text to UTF-8, streaming: the legacy encodings partners' exports use, UTF-16 with a
+byte order mark (Excel's "Texte Unicode"), and UTF-8 files with a few stray Windows-1252 bytes
+(a hand edit in an old editor).
 
 `MIXED` names that last case: valid UTF-8 sequences are kept, and each invalid byte is read as
 Windows-1252, so one stray byte does not turn every other accent of the file into mojibake.
@@ -15,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.inspect.csv_dialect import Sniffed
+from hdh_wizard.inspect.csv_dialect import MIXED, UTF16, Sniffed
 from hdh_wizard.inspect.progress import Progress
 
-MIXED = "utf-8+cp1252"
+__all__ = ["MIXED", "python_codec", "readable_as_utf8", "transcode_to_utf8"]
 _FALLBACK = "hdh-cp1252-fallback"
 CHUNK = 4 * 1024 * 1024
 
@@ -37,6 +38,8 @@ def python_codec(encoding: str) -> tuple[str, str]:
     """(codec, errors) to decode a file of this encoding with Python."""
     if encoding == MIXED:
         return "utf-8", _FALLBACK
+    if encoding in UTF16:
+        return "utf-16", "strict"  # reads the byte order mark and drops it
     return encoding, "strict"
 
 

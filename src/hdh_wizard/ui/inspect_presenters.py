@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hdh_wizard.core.route import decide_route
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_count, format_size
@@ -29,12 +31,28 @@ def problem_text(cat: Catalogue, problem: Problem) -> str:
 
 
 def _param_text(cat: Catalogue, name: str, value: object) -> object:
+    if name == "readings" and isinstance(value, list):
+        return readings_text(cat, value)
     if not isinstance(value, str):
         return value
     for key in (f"inspect.value.{value}", f"inspect.{name}.{value}"):
         if cat.has(key):
             return cat.t(key)
     return value
+
+
+def readings_text(cat: Catalogue, readings: list[Any]) -> str:
+    """The words with accents as each candidate encoding reads them (`encoding_uncertain`):
+    cp1252 « M‚lanome », cp850 « Mélanome »."""
+    return "; ".join(
+        cat.t(
+            "inspect.encoding.reading",
+            encoding=reading.get("encoding", ""),
+            words=", ".join(str(w) for w in reading.get("words", ())) or "—",
+        )
+        for reading in readings
+        if isinstance(reading, dict)
+    )
 
 
 def column_text(cat: Catalogue, column: ColumnProfile) -> str:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from hdh_wizard.core.safe_files import check_not_linked, replace_atomically, write_temporary
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import (
@@ -41,6 +40,7 @@ from hdh_wizard.inspect.risk.measures import (
 )
 from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
+from hdh_wizard.inspect.risk.verdicts import rule_sentence, rule_source
 from hdh_wizard.ui.risk_presenters import (
     image_finding_text,
     link_text,
@@ -283,17 +283,30 @@ def _criteria_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
         blocks += [
             _Heading(3, name),
             _Paragraph(cat.t(f"risk.criterion.question.{criterion.value}")),
+            _Paragraph(cat.t("risk.verdict.rule", rule=rule_sentence(cat, criterion))),
+            _Paragraph(cat.t("risk.verdict.source", source=rule_source(cat, criterion))),
         ]
         if not report.tables:
             blocks.append(_Paragraph(cat.t("risk.doc.criteria.no_tables")))
         for risk in report.tables:
-            excluded = risk.excluded(criterion)
+            judged = risk.verdict(criterion)
+            excluded = judged.excluded
             blocks.append(_Heading(4, cat.t("risk.doc.table", table=risk.scan.table)))
             blocks += _FIGURES[criterion](risk, cat)
             verdict = cat.t(
                 "risk.doc.verdict.table", table=risk.scan.table, verdict=_verdict(cat, excluded)
             )
             blocks.append(_Verdict(verdict, excluded))
+            reasons = (*judged.reasons, *judged.warnings)
+            if reasons:
+                blocks.append(
+                    _Bullets(
+                        tuple(
+                            f"{r.text(cat)} {cat.t('risk.verdict.remedy', remedy=r.remedy(cat))}"
+                            for r in reasons
+                        )
+                    )
+                )
         excluded = report.excluded(criterion)
         if criterion is Criterion.SINGLING_OUT and report.images_left:
             files = ", ".join(report.images_left)
@@ -747,18 +760,16 @@ def write_documents(report: RiskReport, folder: Path, cat: Catalogue) -> list[Pa
         folder / f"{DOCUMENT_STEM}.md": render_markdown(report, cat),
         folder / f"{DOCUMENT_STEM}.html": render_html(report, cat),
     }
+    for target in contents:  # a planted link: refused before anything is written
+        check_not_linked(target)
     temporaries: dict[Path, Path] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for target, text in contents.items():
-            temporary = target.with_name(f".{target.name}.part-{secrets.token_hex(4)}")
-            temporaries[target] = temporary
-            with temporary.open("w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
+            # Created new (never through a link), synced; "\n" line endings on every system.
+            temporaries[target] = write_temporary(target, text.encode("utf-8"))
         for target, temporary in temporaries.items():
-            os.replace(temporary, target)
+            replace_atomically(temporary, target)
     except OSError as error:
         raise HdhWizardError(
             "risk.error.document_write", folder=str(folder), detail=error.strerror or str(error)

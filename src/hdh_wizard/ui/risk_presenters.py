@@ -8,9 +8,10 @@ from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk
 from hdh_wizard.inspect.risk.generalise import ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Finding
 from hdh_wizard.inspect.risk.linkability import Link
-from hdh_wizard.inspect.risk.measures import RiskMeasures
+from hdh_wizard.inspect.risk.measures import Diversity, RiskMeasures
 from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImageFinding
+from hdh_wizard.inspect.risk.verdicts import Verdict
 
 CRITERION_STYLES = {True: "green", False: "red"}
 
@@ -124,7 +125,10 @@ def summary_lines(cat: Catalogue, risk: TableRisk) -> list[str]:
                 "risk.summary.inference",
                 column=d.column,
                 l=d.smallest_l,
-                deduced=_count_share(cat, d.records_l1, final.records),
+                entropy=format_decimal(d.smallest_entropy_l, cat.lang),
+                share=format_percent(d.largest_share, cat.lang),
+                confidence=round(d.confidence * 100),
+                deduced=_count_share(cat, inferred(d), final.records),
             )
             for d in final.diversity
         )
@@ -168,8 +172,24 @@ def criterion_facts(cat: Catalogue, report: RiskReport, criterion: Criterion) ->
                     table=risk.scan.table,
                     column=d.column,
                     l=d.smallest_l,
-                    deduced=d.records_l1,
+                    confidence=round(d.confidence * 100),
+                    deduced=inferred(d),
                 )
                 for d in final.diversity
             )
+        lines.extend(verdict_lines(cat, risk.verdict(criterion)))
+    return lines
+
+
+def inferred(diversity: Diversity) -> int:
+    """Records whose sensitive value is deduced: unanimous classes, or one value over the bound."""
+    return max(diversity.records_dominated, diversity.records_l1)
+
+
+def verdict_lines(cat: Catalogue, verdict: Verdict) -> list[str]:
+    """Why a criterion is not excluded and what would change it; warnings that decide nothing."""
+    lines: list[str] = []
+    for reason in (*verdict.reasons, *verdict.warnings):
+        lines.append(f"• {reason.text(cat)}")
+        lines.append(f"  {cat.t('risk.verdict.remedy', remedy=reason.remedy(cat))}")
     return lines

@@ -8,8 +8,9 @@ threshold and generalisation rules, before and after the rules, so the two can b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
+
+import polars as pl
 
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.progress import Progress
@@ -28,7 +29,12 @@ from hdh_wizard.inspect.risk.identifiers import (
     find_identifiers,
     propose_role,
 )
-from hdh_wizard.inspect.risk.linkability import Link, column_facts, find_links
+from hdh_wizard.inspect.risk.linkability import (
+    Link,
+    column_facts,
+    find_links,
+    persistent_identifier_name,
+)
 from hdh_wizard.inspect.risk.measures import (
     DEFAULT_THRESHOLD,
     RiskMeasures,
@@ -36,7 +42,10 @@ from hdh_wizard.inspect.risk.measures import (
     check_threshold,
     measure_risk,
 )
-from hdh_wizard.inspect.risk.tables import Table
+from hdh_wizard.inspect.risk.tables import Table, column
+from hdh_wizard.inspect.risk.verdicts import Criterion, Verdict, judge
+
+__all__ = ["Criterion"]  # defined with the verdict rules; imported from here by most callers
 
 # Content that names or reaches a person: it must leave the published table.
 DIRECT_RULES = frozenset(
@@ -53,12 +62,6 @@ def is_direct(finding: Finding) -> bool:
     if finding.rule is IdRule.NAME and direct_identifier_name(finding.column) == BIRTH_DATE_NAME:
         return False
     return finding.rule in DIRECT_RULES
-
-
-class Criterion(StrEnum):
-    SINGLING_OUT = "singling_out"
-    LINKABILITY = "linkability"
-    INFERENCE = "inference"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class TableRisk:
     published_findings: tuple[Finding, ...]
     links: tuple[Link, ...]  # in the published columns
     published_columns: tuple[str, ...] = field(default=())
+    # Unique records over every published column that is not sensitive: the guard figure that
+    # shows quasi-identifiers may be missing (see verdicts).
+    guard: RiskMeasures | None = None
 
     @property
     def final(self) -> RiskMeasures:
@@ -106,16 +112,13 @@ class TableRisk:
         found = {f.column for f in self.published_findings if is_direct(f)}
         return tuple(c for c in self.published_columns if c in found)
 
+    def verdict(self, criterion: Criterion) -> Verdict:
+        """The criterion's verdict under the rules of `verdicts`, with its reasons and figures."""
+        return judge(self, criterion)
+
     def excluded(self, criterion: Criterion) -> bool:
-        """True when the measures exclude the criterion; else the partner must justify."""
-        match criterion:
-            case Criterion.SINGLING_OUT:
-                return not self.final.singles_out and not self.direct_left
-            case Criterion.LINKABILITY:
-                return not self.links and not self.direct_left
-            case Criterion.INFERENCE:
-                return bool(self.final.diversity) and not self.final.infers
-        raise AssertionError(criterion)
+        """True when the rules exclude the criterion; else the partner must justify."""
+        return self.verdict(criterion).excluded
 
 
 def scan_table(table: Table) -> TableScan:
@@ -127,9 +130,13 @@ def scan_table(table: Table) -> TableScan:
 
 def propose_roles(columns: Sequence[str], findings: Sequence[Finding]) -> dict[str, Role]:
     roles = {c: propose_role(c) for c in columns}
-    for column in columns:
-        if direct_identifier_name(column) == BIRTH_DATE_NAME:
-            roles[column] = Role.QUASI
+    for name in columns:
+        if direct_identifier_name(name) == BIRTH_DATE_NAME:
+            roles[name] = Role.QUASI
+        elif persistent_identifier_name(name):
+            # A stable code per patient or stay links the records to the same person elsewhere
+            # (and across releases): removed by default; kept, linkability must be justified.
+            roles[name] = Role.DIRECT
     for finding in findings:
         if is_direct(finding):
             roles[finding.column] = Role.DIRECT
@@ -173,7 +180,10 @@ def assess(
     if not choice.rules:
         facts = column_facts(table.frame)
         links = find_links(facts, scan.findings)
-        return TableRisk(scan, choice, original, None, scan.findings, tuple(links), scan.columns)
+        guard = _guard(table.frame, scan.columns, choice, progress)
+        return TableRisk(
+            scan, choice, original, None, scan.findings, tuple(links), scan.columns, guard
+        )
     frame = generalise(table.frame, choice.rules)
     kept = tuple(c for c in scan.columns if c not in choice.dropped)
     quasi = tuple(c for c in choice.quasi if c not in choice.dropped)
@@ -182,8 +192,30 @@ def assess(
     if progress is not None:
         progress.check()
     findings = tuple(find_identifiers(frame, kept))
-    links = find_links(column_facts(frame), findings)
-    return TableRisk(scan, choice, original, published, findings, tuple(links), kept)
+    links = find_links(column_facts(frame, kept), findings)
+    guard = _guard(frame, kept, choice, progress)
+    return TableRisk(scan, choice, original, published, findings, tuple(links), kept, guard)
+
+
+def _guard(
+    frame: pl.LazyFrame, published: Sequence[str], choice: Choice, progress: Progress | None
+) -> RiskMeasures | None:
+    """Unique records over every published column that is not declared sensitive.
+
+    Grouped on a 64-bit hash of each row's values rather than the values themselves: with every
+    column in the key, the classes are nearly the rows, and their text would be held whole. A
+    collision (probability under n²/2^65) could only merge two rows and lower the figure by two;
+    the figure is shown, it decides nothing.
+    """
+    columns = [c for c in published if c not in choice.sensitive]
+    if not columns:
+        return None
+    if progress is not None:
+        progress.check()
+    row = pl.struct([column(frame, c).cast(pl.String) for c in columns]).hash(0x4844482D)
+    hashed = frame.select(row.alias("__row"))
+    measured = measure_risk(hashed, ["__row"], threshold=choice.threshold)
+    return replace(measured, quasi_identifiers=tuple(columns))
 
 
 # --- the partner's edits of a choice, as the screen offers them ------------------------------

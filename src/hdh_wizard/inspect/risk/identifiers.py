@@ -15,8 +15,10 @@ When a content rule fires (`matches` and `values` count values over the whole fi
 non-null, non-blank and not a usual missing-value marker such as NA or NULL):
 
 - NIR, phone, e-mail, IPv4: one matching value is enough, since one leaked number is one person.
-  NIR, phone and IPv4 must be the whole value (separators allowed; for phones, only between
-  the pairs of digits); an e-mail address counts wherever it sits in the value. One 15-digit
+  NIR and IPv4 must be the whole value; a phone number is the whole value (separators allowed
+  only between the pairs of digits) or sits inside text with one separator throughout and no
+  digit, letter, dash, slash or decimal point around it (so that dates, postal codes and longer
+  ids are not phones); an e-mail address counts wherever it sits in the value. One 15-digit
   number in 97 has a valid NIR key by chance, so valid NIRs must also be half of the values
   shaped like a NIR: a column of other long numbers is not reported for its chance matches.
 - Birth date: only in a column whose name speaks of birth (naissance, ddn, dob, birth…), from one
@@ -96,6 +98,17 @@ _SEP = r"[ \u00a0\u202f.\-]"
 # 0X XX XX XX XX, +33 X XX XX XX XX, +33 (0)X…, 0033 X…: separators only between the pairs, so
 # that a decimal such as 0.612345678 is not a phone number.
 PHONE = rf"^(?:0|(?:\+|00)33{_SEP}?(?:\(0\){_SEP}?)?)[1-9](?:{_SEP}?[0-9]{{2}}){{4}}$"
+# Inside text ("rappeler au 06 12 34 56 78 demain"): one separator throughout (a date and a time,
+# "01.02.2020 12:30", mixes them), and nothing that continues a number on either side: no digit,
+# letter, dash, slash or decimal point, so a longer id, a reference or a decimal is not a phone.
+_PHONE_IN_TEXT = "|".join(
+    rf"(?:0|(?:\+|00)33{sep}(?:\(0\){sep})?)[1-9](?:{sep}[0-9]{{2}}){{4}}"
+    for sep in ("", " ", r"\.", "-", "\u00a0", "\u202f")
+)
+PHONE_IN_TEXT = (
+    rf"(?:^,?|[^0-9A-Za-z+\-./_,]|[^0-9],)(?:{_PHONE_IN_TEXT})"
+    r"(?:$|[^0-9A-Za-z\-/_.,]|[.,](?:$|[^0-9]))"
+)
 EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 IPV4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
@@ -467,7 +480,7 @@ class _Column:
             found["corsica"] = value.str.contains(CORSICA)
             found["leading_zero"] = value.str.contains(LEADING_ZERO)
         if self.text:
-            found[IdRule.PHONE] = value.str.contains(PHONE)
+            found[IdRule.PHONE] = value.str.contains(PHONE) | value.str.contains(PHONE_IN_TEXT)
             found[IdRule.EMAIL] = value.str.contains(EMAIL)
             found[IdRule.IPV4] = value.str.contains(IPV4)
             found[IdRule.FREE_TEXT] = (value.str.len_chars() >= FREE_TEXT_CHARS) & (

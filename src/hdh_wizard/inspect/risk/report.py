@@ -5,14 +5,17 @@ The written document (Markdown and HTML) is rendered from this value by `ui/risk
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk
+from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk, TableScan
+from hdh_wizard.inspect.risk.identifiers import Finding
 from hdh_wizard.inspect.risk.measures import SIZE_BUCKETS, RiskMeasures
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
+from hdh_wizard.inspect.risk.verdicts import Verdict
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,36 @@ def measures_to_json(measures: RiskMeasures) -> dict[str, Any]:
                 "smallest_l": d.smallest_l,
                 "classes_l1": d.classes_l1,
                 "records_l1": d.records_l1,
+                "smallest_entropy_l": round(d.smallest_entropy_l, 6),
+                "largest_share": round(d.largest_share, 6),
+                "confidence": d.confidence,
+                "records_inferable": max(d.records_dominated, d.records_l1),
             }
             for d in measures.diversity
         ],
+    }
+
+
+def findings_to_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Values never appear in clear: finding examples are masked at the source."""
+    return [
+        {
+            "column": f.column,
+            "rule": f.rule.value,
+            "matches": f.matches,
+            "values": f.values,
+            "examples": list(f.examples),
+        }
+        for f in findings
+    ]
+
+
+def scan_to_json(scan: TableScan) -> dict[str, Any]:
+    """What is known of a table that could not be measured: its columns and what identifies."""
+    return {
+        "table": scan.table,
+        "columns": [{"name": c, "proposed_role": scan.roles[c].value} for c in scan.columns],
+        "findings": findings_to_json(scan.findings),
     }
 
 
@@ -113,16 +143,7 @@ def table_to_json(risk: TableRisk) -> dict[str, Any]:
     return {
         "table": scan.table,
         "columns": [{"name": c, "proposed_role": scan.roles[c].value} for c in scan.columns],
-        "findings": [
-            {
-                "column": f.column,
-                "rule": f.rule.value,
-                "matches": f.matches,
-                "values": f.values,
-                "examples": list(f.examples),
-            }
-            for f in scan.findings
-        ],
+        "findings": findings_to_json(scan.findings),
         "quasi_identifiers": list(choice.quasi),
         "sensitive": list(choice.sensitive),
         "threshold": choice.threshold,
@@ -134,7 +155,27 @@ def table_to_json(risk: TableRisk) -> dict[str, Any]:
             {"column": link.column, "reason": link.reason.value, "share": round(link.share, 4)}
             for link in risk.links
         ],
+        "guard": (
+            {
+                "columns": list(risk.guard.quasi_identifiers),
+                "unique_records": risk.guard.unique_records,
+                "share_unique": round(risk.guard.share_unique, 6),
+            }
+            if risk.guard
+            else None
+        ),
         "criteria": {
             c.value: ("excluded" if risk.excluded(c) else "not_excluded") for c in Criterion
         },
+        "verdicts": {c.value: _verdict_json(risk.verdict(c)) for c in Criterion},
+    }
+
+
+def _verdict_json(verdict: Verdict) -> dict[str, Any]:
+    """A verdict's reasons as catalogue keys and parameters: the same in every language."""
+    return {
+        "excluded": verdict.excluded,
+        "reasons": [{"key": r.key, **r.params} for r in verdict.reasons],
+        "warnings": [{"key": r.key, **r.params} for r in verdict.warnings],
+        "figures": dict(verdict.figures),
     }

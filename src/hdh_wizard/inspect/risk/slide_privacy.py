@@ -52,6 +52,7 @@ from typing import Any, BinaryIO
 
 import tifffile
 
+from hdh_wizard.core.safe_files import check_not_linked, replace_atomically
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.images import _detail, _TifffileLog
 from hdh_wizard.inspect.progress import Cancelled, Progress
@@ -285,6 +286,7 @@ def write_clean_copy(
     `HdhWizardError` (`risk.image.error.*`) or `Cancelled`; either way nothing is left at
     `output`'s folder but what was there before. Returns the report of the copy (no findings).
     """
+    check_not_linked(output)  # a planted link: refused before any work
     if _same_file(source, output):
         raise HdhWizardError("risk.image.error.onto_source", file=display)
     before = _survey(source, display)
@@ -295,13 +297,12 @@ def write_clean_copy(
         _apply(temporary, _patch(before), display, progress)
         report = _verify(before, source, temporary, display, progress)
         try:
-            os.replace(temporary, output)
+            replace_atomically(temporary, output)  # synced, and the folder too
         except OSError as exc:  # a folder in the way, a read-only destination…
             raise _write_failed(display, temporary, exc) from exc
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _sync_folder(output.parent)
     return report
 
 
@@ -1050,20 +1051,6 @@ def _baseline_hash(tif: Any, progress: Progress | None) -> str:
         if progress is not None:
             progress.check()
     return digest.hexdigest()
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not possible everywhere (Windows), hence best effort."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _write_failed(display: str, temporary: Path, exc: BaseException) -> HdhWizardError:

@@ -18,6 +18,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect import csv_diagnose
 from hdh_wizard.inspect.csv_dialect import Sniffed, sniff_dialect
 from hdh_wizard.inspect.csv_profile import scan
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
@@ -69,6 +70,7 @@ def is_table(path: Path) -> bool:
 @contextmanager
 def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
     """The tables of one file (one per non-empty sheet of a workbook). Raises HdhWizardError."""
+    kind: FileKind | None = None
     try:
         kind = sniff_kind(path)
         if kind is FileKind.TEXT:
@@ -89,10 +91,41 @@ def open_tables(path: Path, display: str) -> Iterator[list[Table]]:
             ]
             return
     except (OSError, TableReadError, pl.exceptions.PolarsError) as error:
+        if kind is FileKind.TEXT and isinstance(error, pl.exceptions.PolarsError):
+            malformed = malformed_line(path, display)
+            if malformed is not None:
+                raise malformed from error
         raise HdhWizardError(
             "risk.error.unreadable", file=display, detail=safe_detail(error)
         ) from error
     raise HdhWizardError("risk.error.not_a_table", file=display, kind=kind.value)
+
+
+def malformed_line(path: Path, display: str) -> HdhWizardError | None:
+    """polars says *that* a delimited file is malformed (in its own words, quoting data); the
+    exact reading says where, in the partner's words: the first row with too many or too few
+    fields, or the quote that never closes."""
+    try:
+        sniffed = sniff_dialect(path)
+        found = csv_diagnose.find_ragged_rows(
+            path, sniffed.dialect.encoding, sniffed.dialect.delimiter, len(sniffed.header)
+        )
+    except (OSError, ValueError):
+        return None
+    if found.ragged_lines:
+        return HdhWizardError(
+            "risk.error.ragged_row",
+            file=display,
+            line=found.ragged_lines[0],
+            found=found.ragged_counts[0],
+            expected=len(sniffed.header),
+            total=found.ragged_total,
+        )
+    if found.unclosed_quote_line:
+        return HdhWizardError(
+            "risk.error.unclosed_quote", file=display, line=found.unclosed_quote_line
+        )
+    return None
 
 
 @contextmanager
