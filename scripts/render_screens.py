@@ -288,6 +288,17 @@ async def _anonymity_measured(pilot: Pilot[None]) -> None:
     await pilot.pause(0.2)
 
 
+async def _anonymity_searched(pilot: Pilot[None]) -> None:
+    """The anonymity step after "Search for a generalisation": the solutions, least loss first."""
+    await _anonymity_measured(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#risk-search", Button).press()
+    await _wait(pilot, lambda: getattr(screen, "searches", None))
+    await pilot.pause(0.2)
+    screen.query_one("#risk-search").scroll_visible(top=True, animate=False)
+    await pilot.pause(0.2)
+
+
 async def _deposit_files(pilot: Pilot[None]) -> None:
     """The deposit's second tab: what will be sent, before anything is."""
     await _open(StepId.DEPOSIT)(pilot)
@@ -339,6 +350,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("step-volume", setup=_progress, drive=_open(StepId.VOLUME)),
     Scenario("step-interoperability", size=(130, 40), drive=_inspected),
     Scenario("step-anonymity", size=(130, 60), drive=_anonymity_measured),
+    Scenario("step-anonymity-search", size=(130, 60), drive=_anonymity_searched),
     Scenario("dialog-undo", setup=_progress, drive=_keys("down", "down", "u")),
     Scenario("dialog-target", drive=_keys("t")),
     Scenario("new-project", create=False),

@@ -264,3 +264,50 @@ async def test_a_removed_column_stays_removed_and_copies_come_back_with_the_draf
         await pilot.pause()
         assert name not in screen.replacements
         assert not copy.exists()
+
+
+async def test_a_found_solution_applied_with_enter_becomes_the_rules_and_excludes_singling_out(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    name = "donnees/cohorte_melanome.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        assert not screen.risks[name].excluded(Criterion.SINGLING_OUT)
+        screen.query_one("#risk-search").press()
+        await _until(pilot, lambda: name in screen.searches and not screen.working)
+        found = screen.searches[name]
+        assert found.result.solutions and found.result.optimal
+        solutions = screen.query_one("#risk-solutions", DataTable)
+        assert solutions.display and solutions.row_count == len(found.result.solutions)
+        assert "prouvée optimale" in _text(screen, "#risk-search-status")
+        solutions.focus()
+        solutions.move_cursor(row=0)
+        await pilot.press("enter")
+        best = found.result.solutions[0]
+        wanted = set(found.rules_of(best))
+        await _until(
+            pilot,
+            lambda: name in screen.risks and wanted <= set(screen.risks[name].choice.rules),
+        )
+        risk = screen.risks[name]
+        assert risk.final.k >= 11 and risk.final.k == best.smallest
+        assert risk.excluded(Criterion.SINGLING_OUT)
+        assert risk.excluded(Criterion.INFERENCE)  # the search meets the inference bound too
+        assert solutions.row_count == len(found.result.solutions)  # the others stay on offer
+
+
+async def test_a_search_edited_away_is_not_shown_for_the_new_choice(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    name = "donnees/cohorte_melanome.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#risk-search").press()
+        await _until(pilot, lambda: name in screen.searches and not screen.working)
+        _select_column(screen, "sexe")
+        screen.query_one("#role-other").press()
+        await pilot.pause()
+        assert name not in screen.searches
+        assert not screen.query_one("#risk-solutions", DataTable).display

@@ -11,6 +11,7 @@ from hdh_wizard.inspect.risk.linkability import Link
 from hdh_wizard.inspect.risk.measures import Diversity, RiskMeasures
 from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImageFinding
+from hdh_wizard.inspect.risk.solutions import TableSearch
 from hdh_wizard.inspect.risk.verdicts import Verdict
 
 CRITERION_STYLES = {True: "green", False: "red"}
@@ -192,4 +193,40 @@ def verdict_lines(cat: Catalogue, verdict: Verdict) -> list[str]:
     for reason in (*verdict.reasons, *verdict.warnings):
         lines.append(f"• {reason.text(cat)}")
         lines.append(f"  {cat.t('risk.verdict.remedy', remedy=reason.remedy(cat))}")
+    return lines
+
+
+def search_summary(cat: Catalogue, found: TableSearch) -> list[str]:
+    """What the automatic search looked for, how far it went, and what it found."""
+    result = found.result
+    inference = result.rules.max_share < 1
+    lines = [
+        cat.t(
+            "risk.search.summary.rules" if inference else "risk.search.summary.rules_k",
+            k=result.rules.k,
+            share=format_percent(result.rules.max_share, cat.lang),
+            suppression=format_percent(result.rules.suppression, cat.lang),
+        )
+    ]
+    explored = {
+        "evaluated": format_count(result.evaluated),
+        "size": format_count(result.lattice_size),
+    }
+    if result.bounded and not result.optimal:
+        lines.append(cat.t("risk.search.summary.bounded", **explored))
+    else:
+        lines.append(cat.t("risk.search.summary.explored", **explored))
+    if result.solutions:
+        lines.append(cat.t("risk.search.summary.found", count=len(result.solutions)))
+        lines.append(cat.t("risk.search.summary.loss"))
+    elif result.closest is not None:
+        closest = "; ".join(rule_text(cat, r) for r in found.rules_of(result.closest))
+        lines.append(
+            cat.t(
+                "risk.search.summary.none",
+                closest=closest or cat.t("risk.screen.no_rule"),
+                smallest=format_count(result.closest.smallest),
+                suppressed=format_count(result.closest.suppressed),
+            )
+        )
     return lines

@@ -31,6 +31,7 @@ from hdh_wizard.inspect.risk.identifiers import (
 )
 from hdh_wizard.inspect.risk.linkability import (
     Link,
+    LinkReason,
     column_facts,
     find_links,
     persistent_identifier_name,
@@ -87,6 +88,11 @@ class Choice:
     @property
     def dropped(self) -> frozenset[str]:
         return frozenset(r.column for r in self.rules if r.coarsening is Coarsening.DROP)
+
+    @property
+    def rekeyed(self) -> frozenset[str]:
+        """Persistent identifiers replaced by a random code per release (`rekey`)."""
+        return frozenset(r.column for r in self.rules if r.coarsening is Coarsening.REKEY)
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,13 @@ def assess(
     if progress is not None:
         progress.check()
     findings = tuple(find_identifiers(frame, kept))
-    links = find_links(column_facts(frame, kept), findings)
+    # A re-keyed identifier still tells the release's records apart, but links them to nothing
+    # outside it (its codes are new): it is no longer a persistent identifier.
+    links = [
+        x
+        for x in find_links(column_facts(frame, kept), findings)
+        if not (x.reason is LinkReason.PERSISTENT_ID and x.column in choice.rekeyed)
+    ]
     guard = _guard(frame, kept, choice, progress)
     return TableRisk(scan, choice, original, published, findings, tuple(links), kept, guard)
 
@@ -207,7 +219,9 @@ def _guard(
     collision (probability under n²/2^65) could only merge two rows and lower the figure by two;
     the figure is shown, it decides nothing.
     """
-    columns = [c for c in published if c not in choice.sensitive]
+    # A code per record, re-keyed or not, makes every record unique: it says nothing of what an
+    # attacker could know, so it stays out of the guard.
+    columns = [c for c in published if c not in choice.sensitive and c not in choice.rekeyed]
     if not columns:
         return None
     if progress is not None:

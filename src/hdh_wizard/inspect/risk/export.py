@@ -16,6 +16,7 @@ from hdh_wizard.inspect.convert import atomic_output, output_stem, verify_csv
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.risk.analysis import Choice
 from hdh_wizard.inspect.risk.generalise import generalise
+from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.tables import Table
 
 SUFFIX = "_anonymise"
@@ -55,11 +56,15 @@ def export_table(
     records: int,
     progress: Progress | None = None,
     taken: Collection[Path] = (),
+    key: ReleaseKey | None = None,
 ) -> Exported:
     """Write the table with the choice's rules applied. Raises HdhWizardError, Cancelled.
 
     `taken` are the copies of the release's other tables: two names that flatten alike
-    ("a b.csv", "a_b.csv") get "-2", "-3"… rather than one copy replacing the other."""
+    ("a b.csv", "a_b.csv") get "-2", "-3"… rather than one copy replacing the other. `key`
+    re-keys the choice's `rekey` columns (required when there are any)."""
+    if choice.rekeyed and key is None:
+        raise ValueError("a re-keyed copy needs the release's key")
     if set(table.columns) <= choice.dropped:
         raise HdhWizardError("risk.error.nothing_left", table=table.name)
     target = _free_name(publish / export_name(table.name), taken)
@@ -69,7 +74,7 @@ def export_table(
     try:
         publish.mkdir(parents=True, exist_ok=True)
         with atomic_output(target) as temporary:
-            generalise(table.frame, choice.rules).sink_csv(
+            generalise(table.frame, choice.rules, key).sink_csv(
                 temporary, separator=",", quote_char='"', line_terminator="\n"
             )
             if progress is not None:

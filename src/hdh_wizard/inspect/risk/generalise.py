@@ -1,7 +1,9 @@
 """What-if generalisation: coarser quasi-identifiers, as polars expressions over text columns.
 
-Each rule turns one column into a coarser one (ages into bands, dates into months or years,
-postal or commune codes into départements, rare values grouped or suppressed, a column dropped).
+Each rule turns one column into a coarser one (ages into bands of 5, 10 or 20 years, dates into
+months, quarters or years, postal or commune codes into départements or régions, rare values
+grouped or suppressed, a column dropped): the levels of the built-in hierarchies the automatic
+search walks (`hierarchies`, `solutions`).
 Values a rule cannot read (an age "NA", a date in another format) are kept as they are, so the
 measures still count them, and the partner sees them in the transformed copy.
 """
@@ -15,6 +17,8 @@ from enum import StrEnum
 import polars as pl
 
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.risk.hierarchies import REGION_OF
+from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.tables import column
 
 OTHERS = "autres"  # the group that rare values join (French: the published data is French)
@@ -24,16 +28,23 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%Y
 class Coarsening(StrEnum):
     AGE_5 = "age_5"
     AGE_10 = "age_10"
+    AGE_20 = "age_20"
     MONTH = "month"
+    QUARTER = "quarter"
     YEAR = "year"
     DEPARTEMENT = "departement"
+    REGION = "region"
     GROUP_RARE = "group_rare"
     SUPPRESS_RARE = "suppress_rare"
+    REKEY = "rekey"  # a persistent identifier replaced by a random code per release (rekey)
     DROP = "drop"
 
     @property
     def needs_count(self) -> bool:
         return self in (Coarsening.GROUP_RARE, Coarsening.SUPPRESS_RARE)
+
+
+_AGE_WIDTHS = {Coarsening.AGE_5: 5, Coarsening.AGE_10: 10, Coarsening.AGE_20: 20}
 
 
 @dataclass(frozen=True)
@@ -75,10 +86,14 @@ def check_rules(rules: Sequence[ColumnRule], available: Sequence[str], table: st
             raise HdhWizardError("risk.error.min_count", value=str(rule.min_count))
 
 
-def generalise(frame: pl.LazyFrame, rules: Sequence[ColumnRule]) -> pl.LazyFrame:
+def generalise(
+    frame: pl.LazyFrame, rules: Sequence[ColumnRule], key: ReleaseKey | None = None
+) -> pl.LazyFrame:
     """The frame with every rule applied (columns in their original order, dropped ones gone).
 
-    Rare-value rules first count the column's values (one streaming pass each)."""
+    Rare-value rules first count the column's values (one streaming pass each). A re-keyed
+    column gets its codes only with the release's `key` (the copy written to `publish/`); without
+    it the values stay as they are, which measures the same classes (one code per value)."""
     if not rules:
         return frame
     replaced: dict[str, pl.Expr] = {}
@@ -86,6 +101,9 @@ def generalise(frame: pl.LazyFrame, rules: Sequence[ColumnRule]) -> pl.LazyFrame
     for rule in rules:
         if rule.coarsening is Coarsening.DROP:
             dropped.add(rule.column)
+        elif rule.coarsening is Coarsening.REKEY:
+            text = column(frame, rule.column).cast(pl.String)
+            replaced[rule.column] = (key.expression(text) if key else text).alias(rule.column)
         else:
             replaced[rule.column] = _expression(frame, rule).alias(rule.column)
     names = frame.collect_schema().names()
@@ -97,21 +115,29 @@ def generalise(frame: pl.LazyFrame, rules: Sequence[ColumnRule]) -> pl.LazyFrame
 def _expression(frame: pl.LazyFrame, rule: ColumnRule) -> pl.Expr:
     text = column(frame, rule.column).cast(pl.String)
     match rule.coarsening:
-        case Coarsening.AGE_5 | Coarsening.AGE_10:
-            return _age_band(text, 5 if rule.coarsening is Coarsening.AGE_5 else 10)
+        case Coarsening.AGE_5 | Coarsening.AGE_10 | Coarsening.AGE_20:
+            return _age_band(text, _AGE_WIDTHS[rule.coarsening])
         case Coarsening.MONTH:
             return _keep_unread(text, _date(text).dt.strftime("%Y-%m"))
+        case Coarsening.QUARTER:
+            day = _date(text)
+            quarter = pl.format("{}-T{}", day.dt.year(), day.dt.quarter())
+            return _keep_unread(text, pl.when(day.is_not_null()).then(quarter))
         case Coarsening.YEAR:
             return _keep_unread(text, _date(text).dt.strftime("%Y"))
         case Coarsening.DEPARTEMENT:
             return _departement(text)
+        case Coarsening.REGION:
+            departement = _departement(text)
+            region = departement.replace_strict(REGION_OF, default=None, return_dtype=pl.String)
+            return _keep_unread(departement, region)
         case Coarsening.GROUP_RARE | Coarsening.SUPPRESS_RARE:
             frequent = _frequent_values(frame, rule.column, rule.min_count)
             # Values are kept by listing the frequent ones: there are at most rows / min_count.
             rare = text.is_not_null() & ~text.is_in(pl.lit(frequent).implode())
             other = pl.lit(OTHERS) if rule.coarsening is Coarsening.GROUP_RARE else pl.lit(None)
             return pl.when(rare).then(other).otherwise(text)
-    raise AssertionError(rule.coarsening)  # DROP is handled by the caller
+    raise AssertionError(rule.coarsening)  # DROP and REKEY are handled by the caller
 
 
 def _keep_unread(text: pl.Expr, coarse: pl.Expr) -> pl.Expr:

@@ -18,12 +18,14 @@ from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.risk.analysis import Choice, TableRisk, TableScan, assess, scan_table
 from hdh_wizard.inspect.risk.export import export_table
+from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.report import Replacement
 from hdh_wizard.inspect.risk.slide_privacy import (
     ImagePrivacyReport,
     scan_image_privacy,
     write_clean_copy,
 )
+from hdh_wizard.inspect.risk.solutions import TableSearch, search_table
 from hdh_wizard.inspect.risk.tables import Table, is_table, open_tables
 
 CLEAN_SUFFIX = "_sans-etiquette"
@@ -126,6 +128,15 @@ def assess_ref(
         return assess(_table(ref, tables), scan, choice, progress)
 
 
+def search_ref(
+    ref: TableRef, choice: Choice, progress: Progress | None = None, *, inference: bool = True
+) -> TableSearch:
+    """The automatic search on a table (see `solutions.search_table`); cancelled by `progress`."""
+    with open_tables(ref.path, ref.display) as tables:
+        check = progress.check if progress is not None else None
+        return search_table(_table(ref, tables), choice, inference=inference, check=check)
+
+
 def export_ref(
     ref: TableRef,
     choice: Choice,
@@ -133,11 +144,13 @@ def export_ref(
     records: int,
     progress: Progress | None = None,
     taken: Collection[Path] = (),
+    key: ReleaseKey | None = None,
 ) -> Replacement:
-    """The table's generalised copy; `taken`: the other tables' copies, never overwritten."""
+    """The table's generalised copy; `taken`: the other tables' copies, never overwritten;
+    `key`: the release's key for re-keyed identifiers."""
     with open_tables(ref.path, ref.display) as tables:
         table = _table(ref, tables)
-        exported = export_table(table, choice, publish, records, progress, taken)
+        exported = export_table(table, choice, publish, records, progress, taken, key)
     return Replacement(ref.name, exported.output, exported.size, exported.sha256, ref.size)
 
 

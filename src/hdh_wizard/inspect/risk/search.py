@@ -26,6 +26,7 @@ is bounded; a bounded search says whether its answer is proven optimal.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -527,15 +528,20 @@ class _Explorer:
         heap: list[tuple[float, int, Node]] = [(engine.lower_bound(bottom), 0, bottom)]
         queued = {bottom}
         best: NodeResult | None = None
+        losses: list[float] = []  # of every solution found, in order: the best `keep` are listed
         settled = 0
-        optimal = True
+        proven = False
         bounded = False
         while heap:
             bound, _, node = heapq.heappop(heap)
             if best is not None and bound >= best.loss:
-                break  # no unvisited node can do better
+                # Nodes come out in order of their bound: none left can beat the best one. Go on
+                # only while one could still enter the `keep` best listed.
+                proven = True
+                if len(losses) >= self.keep and bound >= losses[self.keep - 1]:
+                    break
             if self.evaluated >= self.max_nodes and node not in self.results:
-                optimal, bounded = False, True
+                bounded = True
                 break
             settled += 1
             for d in range(len(node)):
@@ -550,14 +556,16 @@ class _Explorer:
                 continue
             if node not in self.results:
                 if self.evaluated >= self.max_nodes:
-                    optimal, bounded = False, True
+                    bounded = True
                     break
                 self._evaluate(node)
             result = self.results[node]
-            if result.meets_rules and (best is None or result.loss < best.loss):
-                best = result
-        if not heap and best is None and not bounded:
-            optimal = True
+            if result.meets_rules:
+                bisect.insort(losses, result.loss)
+                if best is None or result.loss < best.loss:
+                    best = result
+        # Proven, or every node visited (then no solution at all is a proven answer too).
+        optimal = proven or not bounded
         solutions = sorted(
             (r for r in self.results.values() if r.meets_rules), key=lambda r: (r.loss, r.levels)
         )

@@ -23,6 +23,7 @@ from hdh_wizard.core.checks import Check
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.volume import release_files
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.i18n.formatting import format_count, format_percent
 from hdh_wizard.inspect.convert import PUBLISH_FOLDER
 from hdh_wizard.inspect.fingerprint import resolve_stored_path
 from hdh_wizard.inspect.progress import Cancelled, Progress
@@ -42,6 +43,7 @@ from hdh_wizard.inspect.risk.analysis import (
 from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
+from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.release import (
     Scanned,
     Sources,
@@ -51,9 +53,11 @@ from hdh_wizard.inspect.risk.release import (
     export_ref,
     find_sources,
     scan_sources,
+    search_ref,
 )
 from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
+from hdh_wizard.inspect.risk.solutions import TableSearch, apply_solution
 from hdh_wizard.inspect.risk.step import replacements_from_state, step_checks, step_outputs
 from hdh_wizard.ui.risk_document import write_documents
 from hdh_wizard.ui.risk_presenters import (
@@ -64,6 +68,7 @@ from hdh_wizard.ui.risk_presenters import (
     image_finding_text,
     measure_rows,
     rule_text,
+    search_summary,
 )
 from hdh_wizard.ui.steps.base import StepScreen
 
@@ -84,6 +89,7 @@ class AnonymityStepScreen(StepScreen):
         self.scans: dict[str, TableScan] = {}
         self.choices: dict[str, Choice] = {}
         self.risks: dict[str, TableRisk] = {}
+        self.searches: dict[str, TableSearch] = {}  # the last search's solutions, per table
         self.images: list[ImagePrivacyReport] = []
         self.failures: list[str] = []  # files that could not be read
         self.replacements: dict[str, Replacement] = {}
@@ -120,7 +126,11 @@ class AnonymityStepScreen(StepScreen):
             yield Input(str(DEFAULT_THRESHOLD), id="risk-threshold")
         with Horizontal(id="risk-actions"):
             yield Button(self.t("risk.screen.measure"), id="risk-measure", variant="primary")
+            yield Button(self.t("risk.screen.search"), id="risk-search")
+            yield Checkbox(self.t("risk.screen.search_inference"), True, id="risk-search-inference")
             yield Button(self.t("risk.screen.export"), id="risk-export", variant="warning")
+        yield Static(id="risk-search-status", classes="risk-block")
+        yield DataTable(id="risk-solutions", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="risk-measures", cursor_type="none", zebra_stripes=True)
         for criterion in Criterion:
             with Vertical(classes="risk-criterion"):
@@ -151,6 +161,10 @@ class AnonymityStepScreen(StepScreen):
         measures = self.query_one("#risk-measures", DataTable)
         for key in ("measure", "before", "after"):
             measures.add_column(self.t(f"risk.screen.col.{key}"), key=key)
+        solutions = self.query_one("#risk-solutions", DataTable)
+        for key in ("loss", "classes", "smallest", "suppressed", "rules"):
+            solutions.add_column(self.t(f"risk.screen.solution.{key}"), key=key)
+        solutions.display = False
         if not self.query_one("#attest-name", Input).value:
             self.query_one("#attest-name", Input).value = self.wizard.actor.name
         self.call_after_refresh(columns.focus)  # the first thing to do: review the roles
@@ -222,18 +236,41 @@ class AnonymityStepScreen(StepScreen):
         self.app.call_from_thread(self._measured, risk)
 
     @work(thread=True, exclusive=True, group="risk")
-    def _export(self, ref: TableRef, choice: Choice, records: int, progress: Progress) -> None:
+    def _export(self, jobs: list[tuple[TableRef, TableRisk]], progress: Progress) -> None:
+        """Write the copies of `jobs`; copies with re-keyed identifiers share one new key, so
+        their codes join (the key lives only as long as this job)."""
         publish = self.wizard.project.folder / PUBLISH_FOLDER
+        key = ReleaseKey.new() if any(risk.choice.rekeyed for _, risk in jobs) else None
+        names = {ref.name for ref, _ in jobs}
+        written: list[Replacement] = []
         try:
-            taken = {r.output for s, r in self.replacements.items() if s != ref.name}
-            written = export_ref(ref, choice, publish, records, progress, taken)
+            for ref, risk in jobs:
+                taken = {r.output for s, r in self.replacements.items() if s not in names}
+                taken |= {w.output for w in written}
+                written.append(
+                    export_ref(
+                        ref, risk.choice, publish, risk.original.records, progress, taken, key
+                    )
+                )
+        except (Cancelled, HdhWizardError) as stop:
+            for item in written:  # all or none: re-keyed copies must share their key
+                item.output.unlink(missing_ok=True)
+            error = stop if isinstance(stop, HdhWizardError) else None
+            self.app.call_from_thread(self._stopped, error)
+            return
+        self.app.call_from_thread(self._written, written)
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _search(self, ref: TableRef, choice: Choice, progress: Progress, inference: bool) -> None:
+        try:
+            found = search_ref(ref, choice, progress, inference=inference)
         except Cancelled:
             self.app.call_from_thread(self._stopped, None)
             return
         except HdhWizardError as error:
             self.app.call_from_thread(self._stopped, error)
             return
-        self.app.call_from_thread(self._written, [written])
+        self.app.call_from_thread(self._searched, ref.name, choice, found)
 
     @work(thread=True, exclusive=True, group="risk")
     def _clean(self, progress: Progress) -> None:
@@ -274,6 +311,13 @@ class AnonymityStepScreen(StepScreen):
             self.risks[risk.scan.table] = risk
         self._show_all()
 
+    def _searched(self, table: str, choice: Choice, found: TableSearch) -> None:
+        self._set_working(False)
+        if self.choices.get(table) != choice:
+            return  # edited meanwhile: the solutions answer another choice
+        self.searches[table] = found
+        self._show_search()
+
     def _written(self, written: list[Replacement]) -> None:
         for item in written:
             self.replacements[item.source] = item
@@ -301,7 +345,7 @@ class AnonymityStepScreen(StepScreen):
         meanwhile (a measure, on the contrary, is simply dropped if the choice changes)."""
         self.working, self.writing = working, working and writing
         self.query_one("#risk-work").display = working
-        for button_id in ("risk-measure", "risk-export", "risk-clean-images"):
+        for button_id in ("risk-measure", "risk-search", "risk-export", "risk-clean-images"):
             self.query_one(f"#{button_id}", Button).disabled = working
         for widget in self.query(
             "#risk-roles Button, #risk-rule, #risk-min-count, #risk-threshold"
@@ -320,6 +364,7 @@ class AnonymityStepScreen(StepScreen):
         self._show_measures()
         self._show_criteria()
         self._show_images()
+        self._show_search()
         self.refresh_checks()
 
     def _show_status(self) -> None:
@@ -390,6 +435,42 @@ class AnonymityStepScreen(StepScreen):
                     text.append(self.t("risk.screen.justify"), style="italic")
             self.query_one(f"#criterion-{criterion.value}", Static).update(text)
 
+    def _show_search(self) -> None:
+        status = self.query_one("#risk-search-status", Static)
+        table = self.query_one("#risk-solutions", DataTable)
+        table.clear()
+        found = self.searches.get(self.current or "")
+        table.display = bool(found and found.result.solutions)
+        if found is None:
+            status.update("")
+            return
+        for number, node in enumerate(found.result.solutions):
+            rules = found.rules_of(node)
+            table.add_row(
+                format_percent(node.loss, self.cat.lang),
+                format_count(node.classes),
+                format_count(node.smallest),
+                format_count(node.suppressed),
+                "; ".join(rule_text(self.cat, r) for r in rules) or self.t("risk.screen.no_rule"),
+                key=str(number),
+            )
+        status.update(Text("\n".join(search_summary(self.cat, found))))
+
+    def _apply_solution(self, row: int) -> None:
+        found = self.searches.get(self.current or "")
+        if found is None or self.current is None or not 0 <= row < len(found.result.solutions):
+            return
+        node = found.result.solutions[row]
+        self._update_choice(apply_solution(self.choices[self.current], found, node))
+        # The other solutions stay on offer: they answer the same quasi-identifiers and rules.
+        self.searches[self.current] = found
+        self._show_search()
+        self.notify(self.t("risk.screen.solution_applied"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "risk-solutions":
+            self._apply_solution(event.cursor_row)
+
     def _show_images(self) -> None:
         text = Text()
         for image in self.images:
@@ -422,6 +503,7 @@ class AnonymityStepScreen(StepScreen):
             return
         self.choices[self.current] = choice
         self.risks.pop(self.current, None)  # measures are for the previous choice
+        self.searches.pop(self.current, None)  # and so were the solutions
         stale = self.replacements.pop(self.current, None)
         if stale is not None:  # the copy was written for the previous choice: never publish it
             stale.output.unlink(missing_ok=True)
@@ -509,6 +591,8 @@ class AnonymityStepScreen(StepScreen):
             self._start_measure()
         elif button == "risk-export":
             self._start_export()
+        elif button == "risk-search":
+            self._start_search()
         elif button == "risk-clean-images":
             self.progress = Progress()
             self._set_working(True, writing=True)
@@ -538,6 +622,15 @@ class AnonymityStepScreen(StepScreen):
         self._set_working(True)
         self._measure(ref, self.scans[ref.name], choice, self.progress)
 
+    def _start_search(self) -> None:
+        ref = self._current_ref()
+        if ref is None or self.working:
+            return
+        self.progress = Progress()
+        self._set_working(True)
+        inference = self.query_one("#risk-search-inference", Checkbox).value
+        self._search(ref, self.choices[ref.name], self.progress, inference)
+
     def _start_export(self) -> None:
         ref = self._current_ref()
         risk = self.risks.get(self.current or "")
@@ -546,9 +639,23 @@ class AnonymityStepScreen(StepScreen):
         if risk is None:
             self.notify(self.t("risk.screen.measure_first"), severity="warning")
             return
+        jobs = [(ref, risk)]
+        if risk.choice.rekeyed:
+            # Every table with re-keyed identifiers is written again with the same new key.
+            for other in self.refs:
+                if other.name == ref.name or not self.choices[other.name].rekeyed:
+                    continue
+                measured = self.risks.get(other.name)
+                if measured is None:
+                    self.notify(
+                        self.t("risk.screen.rekey_measure_first", table=other.name),
+                        severity="warning",
+                    )
+                    return
+                jobs.append((other, measured))
         self.progress = Progress()
         self._set_working(True, writing=True)
-        self._export(ref, risk.choice, risk.original.records, self.progress)
+        self._export(jobs, self.progress)
 
     # --- the step --------------------------------------------------------------------------------
 
