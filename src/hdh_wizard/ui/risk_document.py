@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,10 +28,13 @@ from hdh_wizard.i18n.formatting import (
     format_count,
     format_date,
     format_datetime,
+    format_decimal,
     format_percent,
     format_size,
 )
 from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk, role_in
+from hdh_wizard.inspect.risk.choices import choices_to_json
+from hdh_wizard.inspect.risk.generalise import Coarsening
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import (
     DEFAULT_THRESHOLD,
@@ -94,6 +98,12 @@ class _Quote:
 
 
 @dataclass(frozen=True)
+class _Code:
+    text: str  # shown exactly (the replayable JSON choices)
+    language: str = "json"
+
+
+@dataclass(frozen=True)
 class _Verdict:
     text: str
     excluded: bool
@@ -114,7 +124,7 @@ class _Chart:
     threshold: int
 
 
-_Block = _Heading | _Paragraph | _Bullets | _Fields | _Table | _Quote | _Verdict | _Chart
+_Block = _Heading | _Paragraph | _Bullets | _Fields | _Table | _Quote | _Verdict | _Chart | _Code
 
 
 def _blocks(report: RiskReport, cat: Catalogue) -> list[_Block]:
@@ -260,6 +270,7 @@ def _roles_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
 def _role_row(risk: TableRisk, column: str, cat: Catalogue) -> tuple[str, str, str, str]:
     proposed = risk.scan.roles.get(column, Role.OTHER)
     chosen = role_in(risk.choice, column)
+    removed = column in risk.choice.dropped and proposed is not Role.DIRECT
     # The rule sentences say what was found (by name or by content); else the name proposed it.
     reasons = [cat.t(f"risk.rule.{f.rule.value}") for f in risk.scan.findings if f.column == column]
     if not reasons and proposed is not Role.OTHER:
@@ -268,12 +279,9 @@ def _role_row(risk: TableRisk, column: str, cat: Catalogue) -> tuple[str, str, s
         reasons.append(cat.t("risk.doc.why.changed"))
     join = functools.partial(cat.t, "risk.doc.join")
     why = functools.reduce(lambda a, b: join(first=a, second=b), reasons) if reasons else _NONE
-    return (
-        column,
-        cat.t(f"risk.role.{proposed.value}"),
-        cat.t(f"risk.role.{chosen.value}"),
-        why,
-    )
+    # A quasi-identifier (or any column) generalised away is removed, not a direct identifier.
+    chosen_text = cat.t("risk.doc.role.removed") if removed else cat.t(f"risk.role.{chosen.value}")
+    return (column, cat.t(f"risk.role.{proposed.value}"), chosen_text, why)
 
 
 def _criteria_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
@@ -292,7 +300,7 @@ def _criteria_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
             judged = risk.verdict(criterion)
             excluded = judged.excluded
             blocks.append(_Heading(4, cat.t("risk.doc.table", table=risk.scan.table)))
-            blocks += _FIGURES[criterion](risk, cat)
+            blocks += _FIGURES[criterion](risk, cat, report)
             verdict = cat.t(
                 "risk.doc.verdict.table", table=risk.scan.table, verdict=_verdict(cat, excluded)
             )
@@ -325,15 +333,15 @@ def _verdict(cat: Catalogue, excluded: bool) -> str:
     return cat.t("risk.criterion.excluded" if excluded else "risk.criterion.not_excluded")
 
 
-def _singling_out_figures(risk: TableRisk, cat: Catalogue) -> list[_Block]:
+def _singling_out_figures(risk: TableRisk, cat: Catalogue, report: RiskReport) -> list[_Block]:
     rows = _class_rows(risk, cat)
-    blocks: list[_Block] = [_measure_table(risk, rows, cat)]
+    blocks: list[_Block] = [_measure_table(risk, rows, cat, report)]
     if risk.direct_left:
         blocks.append(_Paragraph(_direct_left(risk, cat)))
     return blocks
 
 
-def _linkability_figures(risk: TableRisk, cat: Catalogue) -> list[_Block]:
+def _linkability_figures(risk: TableRisk, cat: Catalogue, report: RiskReport) -> list[_Block]:
     blocks: list[_Block] = []
     if risk.links:
         blocks += [
@@ -347,15 +355,15 @@ def _linkability_figures(risk: TableRisk, cat: Catalogue) -> list[_Block]:
     return blocks
 
 
-def _inference_figures(risk: TableRisk, cat: Catalogue) -> list[_Block]:
+def _inference_figures(risk: TableRisk, cat: Catalogue, report: RiskReport) -> list[_Block]:
     if not risk.original.diversity:
         return [_Paragraph(cat.t("risk.doc.criteria.no_sensitive"))]
     # measure_rows lists the class measures first, then two lines per sensitive attribute.
     rows = measure_rows(cat, risk.original, risk.published)[len(_class_rows(risk, cat)) :]
-    return [_measure_table(risk, rows, cat)]
+    return [_measure_table(risk, rows, cat, report)]
 
 
-_FIGURES: dict[Criterion, Callable[[TableRisk, Catalogue], list[_Block]]] = {
+_FIGURES: dict[Criterion, Callable[[TableRisk, Catalogue, RiskReport], list[_Block]]] = {
     Criterion.SINGLING_OUT: _singling_out_figures,
     Criterion.LINKABILITY: _linkability_figures,
     Criterion.INFERENCE: _inference_figures,
@@ -368,12 +376,28 @@ def _class_rows(risk: TableRisk, cat: Catalogue) -> list[tuple[str, str, str]]:
     return measure_rows(cat, replace(risk.original, diversity=()), published)
 
 
-def _measure_table(risk: TableRisk, rows: Sequence[tuple[str, str, str]], cat: Catalogue) -> _Table:
+def _after_label(report: RiskReport | None, risk: TableRisk, cat: Catalogue) -> str:
+    """ "After generalisation" when the copy was written; else the figures are simulated."""
+    if report is not None and report.copy_of(risk.scan.table) is not None:
+        return cat.t("risk.doc.col.after")
+    return cat.t("risk.doc.col.simulated")
+
+
+def _measure_table(
+    risk: TableRisk,
+    rows: Sequence[tuple[str, str, str]],
+    cat: Catalogue,
+    report: RiskReport | None = None,
+) -> _Table:
     if risk.published is None:  # no rules: one column of values
         header = (cat.t("risk.doc.col.measure"), cat.t("risk.doc.col.value"))
         return _Table(header, tuple((label, before) for label, before, _ in rows), figures=True)
-    columns = ("measure", "before", "after")
-    return _Table(tuple(cat.t(f"risk.doc.col.{c}") for c in columns), tuple(rows), figures=True)
+    compared = (
+        cat.t("risk.doc.col.measure"),
+        cat.t("risk.doc.col.before"),
+        _after_label(report, risk, cat),
+    )
+    return _Table(compared, tuple(rows), figures=True)
 
 
 def _direct_left(risk: TableRisk, cat: Catalogue) -> str:
@@ -387,7 +411,7 @@ def _residual_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
     for risk in report.tables:
         series = [_series(cat.t("risk.doc.col.before"), "before", risk.original)]
         if risk.published is not None:
-            series.append(_series(cat.t("risk.doc.col.after"), "after", risk.published))
+            series.append(_series(_after_label(report, risk, cat), "after", risk.published))
         blocks += [
             _Heading(3, cat.t("risk.doc.table", table=risk.scan.table)),
             _Bullets(tuple(summary_lines(cat, risk))),
@@ -413,10 +437,15 @@ def _measures_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
             ]
         else:
             blocks.append(_Paragraph(cat.t("risk.doc.measures.no_rules", table=table)))
+        blocks += _details_blocks(report, risk, cat)
     blocks.append(_Heading(3, cat.t("risk.doc.measures.copies")))
     if not report.replacements:
-        blocks.append(_Paragraph(cat.t("risk.doc.measures.no_copies")))
-        return blocks
+        # The rules were simulated: said so, rather than "published as they are" alone.
+        if any(r.choice.rules for r in report.tables):
+            blocks.append(_Paragraph(cat.t("risk.doc.measures.simulated")))
+        else:
+            blocks.append(_Paragraph(cat.t("risk.doc.measures.no_copies")))
+        return blocks + _provenance_blocks(report, cat)
     header = tuple(cat.t(f"risk.doc.col.{c}") for c in ("source", "copy", "size", "sha256"))
     rows = tuple(
         (
@@ -427,7 +456,110 @@ def _measures_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
         )
         for r in report.replacements
     )
-    return [*blocks, _Paragraph(cat.t("risk.doc.measures.copies_intro")), _Table(header, rows)]
+    return [
+        *blocks,
+        _Paragraph(cat.t("risk.doc.measures.copies_intro")),
+        _Table(header, rows),
+        *_provenance_blocks(report, cat),
+    ]
+
+
+_UNREAD_WHY = {
+    Coarsening.AGE_5: "risk.doc.unread.age",
+    Coarsening.AGE_10: "risk.doc.unread.age",
+    Coarsening.MONTH: "risk.doc.unread.date",
+    Coarsening.YEAR: "risk.doc.unread.date",
+    Coarsening.DEPARTEMENT: "risk.doc.unread.code",
+}
+
+
+def _details_blocks(report: RiskReport, risk: TableRisk, cat: Catalogue) -> list[_Block]:
+    """Per rule the values changed, unread and suppressed; the loss; the classes at risk."""
+    table = risk.scan.table
+    details = report.details_of(table)
+    if details is None:
+        return [_Paragraph(cat.t("risk.doc.counts.none", table=table))] if risk.choice.rules else []
+    blocks: list[_Block] = []
+    if details.rule_counts:
+        header = tuple(
+            cat.t(f"risk.doc.col.{c}")
+            for c in ("rule", "changed", "unread", "suppressed", "why_unread")
+        )
+        rows = tuple(
+            (
+                rule_text(cat, c.rule),
+                format_count(c.changed),
+                format_count(c.unread),
+                format_count(c.suppressed),
+                cat.t(_UNREAD_WHY[c.rule.coarsening])
+                if c.unread and c.rule.coarsening in _UNREAD_WHY
+                else _NONE,
+            )
+            for c in details.rule_counts
+        )
+        blocks += [_Paragraph(cat.t("risk.doc.counts.intro", table=table)), _Table(header, rows)]
+    if details.loss is not None:
+        loss = format_decimal(details.loss, cat.lang, 4)
+        blocks.append(_Paragraph(cat.t("risk.doc.loss", loss=loss)))
+    elif risk.choice.rules:
+        blocks.append(_Paragraph(cat.t("risk.doc.loss_unavailable")))
+    threshold = risk.choice.threshold
+    if not details.classes_at_risk:
+        blocks.append(_Paragraph(cat.t("risk.doc.at_risk.none", threshold=threshold)))
+        return blocks
+    intro = cat.t(
+        "risk.doc.at_risk.intro",
+        threshold=threshold,
+        total=format_count(details.classes_at_risk_total),
+        shown=format_count(len(details.classes_at_risk)),
+    )
+    keys_header: tuple[str, ...] = (*details.key_columns, cat.t("risk.doc.col.class_size"))
+    key_rows: tuple[tuple[str, ...], ...] = tuple(
+        (*(v or _NONE for v in c.key), format_count(c.size)) for c in details.classes_at_risk
+    )
+    return [*blocks, _Paragraph(intro), _Table(keys_header, key_rows)]
+
+
+def _safe_json(document: object) -> str:
+    """JSON with <, > and & escaped as JSON escapes: still the same JSON once parsed, but no
+    user text (a column named "<b>x</b>") can turn into markup in either format."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _provenance_blocks(report: RiskReport, cat: Catalogue) -> list[_Block]:
+    """Versions, the fingerprint of every file read and written, and the replayable choices."""
+    provenance = report.provenance
+    blocks: list[_Block] = [
+        _Heading(3, cat.t("risk.doc.provenance.heading")),
+        _Fields(
+            (
+                (cat.t("risk.doc.provenance.tool"), provenance.tool),
+                (cat.t("risk.doc.provenance.python"), provenance.python),
+                (cat.t("risk.doc.provenance.polars"), provenance.polars),
+            )
+        ),
+    ]
+    files = [
+        (f.path, cat.t("risk.doc.provenance.input"), format_size(f.size, cat.lang), f.sha256)
+        for f in provenance.inputs
+    ]
+    files += [
+        (r.display, cat.t("risk.doc.provenance.output"), format_size(r.size, cat.lang), r.sha256)
+        for r in report.replacements
+    ]
+    if files:
+        header = tuple(cat.t(f"risk.doc.col.{c}") for c in ("file", "use", "class_size", "sha256"))
+        blocks += [_Paragraph(cat.t("risk.doc.provenance.hashes")), _Table(header, tuple(files))]
+    else:
+        blocks.append(_Paragraph(cat.t("risk.doc.provenance.no_files")))
+    document = choices_to_json(report.tables, report.justifications, report.table_justifications)
+    blocks += [
+        _Heading(3, cat.t("risk.doc.replay.heading")),
+        _Paragraph(cat.t("risk.doc.replay.intro")),
+        _Code(_safe_json(document)),
+    ]
+    return blocks
 
 
 def _attestation_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
@@ -537,7 +669,14 @@ def _md_block(block: _Block, cat: Catalogue) -> str:
             return f"**{'✓' if excluded else '✗'} {_md(text)}**"
         case _Chart():
             return _md_chart(block, cat)
+        case _Code(text, language):
+            fence = "`" * max(3, _longest_backticks(text) + 1)
+            return f"{fence}{language}\n{text}\n{fence}"
     raise AssertionError(block)
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)
 
 
 def _md_row(cells: Sequence[str], raw: bool = False) -> str:
@@ -589,6 +728,7 @@ table.figures td:not(:first-child), table.figures th:not(:first-child) { text-al
 blockquote { margin: .6rem 0 1.2rem; padding: .6rem 1rem; border-left: 4px solid var(--after);
   background: #f3f6fb; }
 blockquote p { margin: .3rem 0; }
+pre { background: #f3f6fb; padding: .6rem 1rem; overflow-x: auto; font-size: .85rem; }
 .verdict { font-weight: 600; }
 .verdict.excluded { color: var(--ok); }
 .verdict.not-excluded { color: var(--ko); }
@@ -674,6 +814,8 @@ def _html_block(block: _Block, cat: Catalogue) -> str:
         case _Verdict(text, excluded):
             css = "excluded" if excluded else "not-excluded"
             return f'<p class="verdict {css}">{"✓" if excluded else "✗"} {_h(text)}</p>'
+        case _Code(text, language):
+            return f'<pre><code class="language-{language}">{_h(text)}</code></pre>'
     raise AssertionError(block)
 
 

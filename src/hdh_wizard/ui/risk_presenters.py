@@ -220,7 +220,7 @@ def search_summary(cat: Catalogue, found: TableSearch) -> list[str]:
         lines.append(cat.t("risk.search.summary.found", count=len(result.solutions)))
         lines.append(cat.t("risk.search.summary.loss"))
     elif result.closest is not None:
-        closest = "; ".join(rule_text(cat, r) for r in found.rules_of(result.closest))
+        closest = "; ".join(rule_text(cat, r) for r in found.rules_of(result.closest) or ())
         lines.append(
             cat.t(
                 "risk.search.summary.none",

@@ -19,7 +19,13 @@ from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.risk.analysis import Choice, TableRisk, TableScan, assess, scan_table
 from hdh_wizard.inspect.risk.export import export_table
 from hdh_wizard.inspect.risk.rekey import ReleaseKey
-from hdh_wizard.inspect.risk.report import Replacement
+from hdh_wizard.inspect.risk.report import (
+    FileHash,
+    Replacement,
+    TableDetails,
+    describe_table,
+    hash_file,
+)
 from hdh_wizard.inspect.risk.slide_privacy import (
     ImagePrivacyReport,
     scan_image_privacy,
@@ -135,6 +141,19 @@ def search_ref(
     with open_tables(ref.path, ref.display) as tables:
         check = progress.check if progress is not None else None
         return search_table(_table(ref, tables), choice, inference=inference, check=check)
+
+
+def describe_ref(
+    ref: TableRef, risk: TableRisk, progress: Progress | None = None
+) -> tuple[TableDetails, FileHash]:
+    """What the report needs beyond the measures: each rule's counts, the classes at risk, the
+    information loss, and the table's SHA-256 (one more pass over the file)."""
+    with open_tables(ref.path, ref.display) as tables:
+        if progress is not None:
+            progress.current = ref.name
+            progress.check()
+        details = describe_table(_table(ref, tables), risk)
+    return details, hash_file(ref.path, ref.display)
 
 
 def export_ref(

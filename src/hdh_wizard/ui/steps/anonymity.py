@@ -50,12 +50,18 @@ from hdh_wizard.inspect.risk.release import (
     TableRef,
     assess_ref,
     clean_slide,
+    describe_ref,
     export_ref,
     find_sources,
     scan_sources,
     search_ref,
 )
-from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport
+from hdh_wizard.inspect.risk.report import (
+    Attestation,
+    Provenance,
+    Replacement,
+    RiskReport,
+)
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
 from hdh_wizard.inspect.risk.solutions import TableSearch, apply_solution
 from hdh_wizard.inspect.risk.step import replacements_from_state, step_checks, step_outputs
@@ -445,7 +451,7 @@ class AnonymityStepScreen(StepScreen):
             status.update("")
             return
         for number, node in enumerate(found.result.solutions):
-            rules = found.rules_of(node)
+            rules = found.rules_of(node) or ()  # the screen's search uses built-in levels only
             table.add_row(
                 format_percent(node.loss, self.cat.lang),
                 format_count(node.classes),
@@ -720,6 +726,34 @@ class AnonymityStepScreen(StepScreen):
         if report is None or not all(c.ok for c in self.all_checks()):
             super().action_commit()  # says what is missing
             return
+        # The report's per-rule counts, classes at risk and input hashes take one more pass.
+        self.progress = Progress()
+        self._set_working(True)
+        self._describe(report, self.progress)
+
+    @work(thread=True, exclusive=True, group="risk")
+    def _describe(self, report: RiskReport, progress: Progress) -> None:
+        details, hashes = [], []
+        try:
+            for ref in self.refs:
+                described, digest = describe_ref(ref, self.risks[ref.name], progress)
+                details.append(described)
+                hashes.append(digest)
+        except Cancelled:
+            self.app.call_from_thread(self._stopped, None)
+            return
+        except HdhWizardError as error:
+            self.app.call_from_thread(self._stopped, error)
+            return
+        described_report = replace(
+            report, details=tuple(details), provenance=Provenance.current(hashes)
+        )
+        self.app.call_from_thread(self._commit_report, described_report)
+
+    def _commit_report(self, report: RiskReport) -> None:
+        self._set_working(False)
+        if not self.is_attached:
+            return  # left meanwhile: nothing is committed behind the partner's back
         try:
             documents = write_documents(report, self.folder / REPORT_FOLDER, self.cat)
         except HdhWizardError as error:
