@@ -229,7 +229,7 @@ def test_a_contact_point_without_address_is_refused(
     with pytest.raises(ApiError) as caught:
         partner.ensure_contact_point(organization.id, name="Équipe VisioMel", email="")
     assert caught.value.kind is ErrorKind.INVALID
-    assert "email" in caught.value.message
+    assert "email" in caught.value.server_message
 
 
 # --- reference lists ---------------------------------------------------------------------------

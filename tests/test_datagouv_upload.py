@@ -340,7 +340,7 @@ def test_an_extension_the_server_refuses_is_explained(
     with pytest.raises(ApiError) as caught:
         client.upload_file(dataset["id"], path)
     assert caught.value.kind is ErrorKind.INVALID
-    assert "extensions" in caught.value.message
+    assert "extensions" in caught.value.server_message
     assert "exe" not in client.allowed_extensions()
 
 

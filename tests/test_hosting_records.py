@@ -135,7 +135,7 @@ def test_references_of_another_portal_are_ignored() -> None:
 
 def test_the_home_screen_says_what_each_route2_step_holds() -> None:
     from hdh_wizard.i18n.catalogue import Lang, load_catalogue
-    from hdh_wizard.ui.portal_presenters import portal_detail
+    from hdh_wizard.present.portal_presenters import portal_detail
 
     cat = load_catalogue(Lang.FR)
     release = hosted_release()

@@ -20,7 +20,7 @@ from hdh_wizard.inspect.csv_dialect import guess_encoding, guess_legacy
 from hdh_wizard.inspect.inspection import InventoryEntry, inspect_file
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.report import FileReport, Problem, Verdict
-from hdh_wizard.ui.inspect_presenters import column_text, problem_text
+from hdh_wizard.present.inspect_presenters import column_text, problem_text
 
 ROWS = "nom_service\tville\tage\r\n" + "".join(f"Cardiologie\tÉvry\t{i}\r\n" for i in range(40))
 

@@ -34,7 +34,7 @@ from hdh_wizard.inspect.preparation import Preparation, split_into_publish
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.report import Verdict
 from hdh_wizard.inspect.split import split_table
-from hdh_wizard.ui.risk_document import DOCUMENT_STEM, write_documents
+from hdh_wizard.present.risk_document import DOCUMENT_STEM, write_documents
 from tests.test_preparation import STAGE, TABLE, hosted_project, table_of
 from tests.test_risk_document import full_report
 from tests.tui_helpers import make_demo_project

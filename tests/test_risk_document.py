@@ -27,7 +27,7 @@ from hdh_wizard.inspect.risk.measures import SIZE_BUCKETS, Diversity, RiskMeasur
 from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImageFinding, ImagePrivacyReport, ImageRule
 from hdh_wizard.inspect.risk.tables import Table
-from hdh_wizard.ui.risk_document import (
+from hdh_wizard.present.risk_document import (
     DOCUMENT_STEM,
     render_html,
     render_markdown,

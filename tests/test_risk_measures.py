@@ -4,6 +4,7 @@ checked against an independent implementation (pycanon) on random tables."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import subprocess
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.risk import measures
 from hdh_wizard.inspect.risk.measures import (
     SIZE_BUCKETS,
     check_columns,
@@ -231,3 +233,31 @@ def test_ten_million_distinct_values_in_a_quasi_identifier_measure_as_all_unique
         m = measure_risk(table.frame, ["id", "sexe"])
     assert (m.records, m.classes, m.k, m.unique_records) == (rows, rows, 1, rows)
     assert m.share_unique == 1.0
+
+
+def test_entropy_l_is_the_exponential_of_the_values_entropy_in_the_worst_class() -> None:
+    frame = pl.DataFrame(
+        {"age": ["40"] * 4 + ["50"] * 4, "diag": ["a", "a", "b", "b", "a", "a", "a", "b"]}
+    ).lazy()
+    (d,) = measure_risk(frame, ["age"], ["diag"], threshold=2).diversity
+    worst = math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))  # 1.7548…
+    assert d.smallest_entropy_l == pytest.approx(worst)
+    assert d.largest_share == 0.75 and d.smallest_l == 2
+
+
+def test_the_classes_counted_in_partitions_are_the_same_as_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(11)
+    rows = [(str(rng.randrange(30)), rng.choice("FM"), rng.choice("xyz")) for _ in range(3000)]
+    frame = pl.DataFrame(rows, schema=["age", "sexe", "diag"], orient="row").lazy()
+    whole = measure_risk(frame, ["age", "sexe"], ["diag"])
+    monkeypatch.setattr(measures, "PARTITION_ROWS", 500)  # six partitions
+    assert measure_risk(frame, ["age", "sexe"], ["diag"]) == whole
+
+
+def test_the_hash_collision_bound_is_stated_and_small() -> None:
+    """Classes are keyed by 64-bit hashes: two classes merge with probability ≤ n(n−1)/2^65."""
+    assert measures.collision_bound(20_000_000) < 1.1e-5
+    assert measures.collision_bound(1_000_000) < 3e-8
+    assert "2^65" in (measures.__doc__ or "")

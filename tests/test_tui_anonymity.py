@@ -111,8 +111,10 @@ async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish
         wanted = {"date_diagnostic", "age_diagnostic", "departement"}
         await _until(
             pilot,
-            lambda: name in screen.risks
-            and wanted <= {r.column for r in screen.risks[name].choice.rules},
+            lambda: (
+                name in screen.risks
+                and wanted <= {r.column for r in screen.risks[name].choice.rules}
+            ),
         )
         risk = screen.risks[name]
         assert {(r.column, r.coarsening.value, r.min_count) for r in risk.choice.rules} >= {

@@ -23,9 +23,9 @@ from hdh_wizard.core.enums import Route, StepStatus
 from hdh_wizard.core.hosting_records import PreparedKind, prepared_files
 from hdh_wizard.core.preparation import preparation_of
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.inspect import preparation as prep
 from hdh_wizard.inspect.sample import sample_table
 from hdh_wizard.ui.app import HdhWizardApp
-from hdh_wizard.ui.steps import prepare_data
 from hdh_wizard.ui.steps.prepare_data import PrepareDataStepScreen
 
 from .test_preparation import SLIDE_ID, STAGE, TABLE, hosted_project
@@ -242,7 +242,7 @@ async def test_cancel_stops_the_split_and_keeps_the_previous_files(
             progress.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(prepare_data, "split_into_publish", endless_split)
+    monkeypatch.setattr(prep, "split_into_publish", endless_split)  # (run by flows.prepare)
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot)

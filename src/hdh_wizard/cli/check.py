@@ -16,7 +16,7 @@ from hdh_wizard.inspect.convert import convert, source_encoding
 from hdh_wizard.inspect.csv_dialect import encoding_name
 from hdh_wizard.inspect.inspection import InventoryEntry, Skipped, inspect_file, inventory
 from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
-from hdh_wizard.ui.inspect_presenters import (
+from hdh_wizard.present.inspect_presenters import (
     column_text,
     file_summary,
     problem_text,

@@ -127,6 +127,19 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("--rule", action="append", default=[], help=cat.t("cli.risk.rule"))
         parser.add_argument("--json", action="store_true", help=cat.t("cli.risk.json"))
         parser.add_argument("--report", metavar="DIR", help=cat.t("cli.risk.report"))
+        parser.add_argument("--search", action="store_true", help=cat.t("cli.risk.search"))
+        parser.add_argument(
+            "--max-suppression", metavar="PART", help=cat.t("cli.risk.max_suppression")
+        )
+        parser.add_argument(
+            "--hierarchy",
+            action="append",
+            default=[],
+            metavar="COLONNE=FICHIER",
+            help=cat.t("cli.risk.hierarchy"),
+        )
+        parser.add_argument("--population", metavar="N", help=cat.t("cli.risk.population"))
+        parser.add_argument("--choices", metavar="FICHIER", help=cat.t("cli.risk.choices"))
     elif command == "keys":
         parser.add_argument(
             "action",
@@ -141,13 +154,38 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
 
 
 def _name(cat: Catalogue) -> Callable[[str], str]:
-    """A person's name as given on the command line: not empty, one line."""
+    """A person's name as given on the command line: one line of printable text, not blank, no
+    longer than the state file holds (the loader's own rule, `state_file.check_name`); runs of
+    spaces are joined into one."""
 
     def parse(text: str) -> str:
+        from hdh_wizard.core.state_file import UnsavableValueError, check_name
+
+        try:
+            # As typed: a line break or a terminal code is refused, never turned into a space.
+            check_name(text, "--staff")
+        except UnsavableValueError as error:
+            if error.key == "state.unsaved_forbidden_character":
+                raise argparse.ArgumentTypeError(
+                    cat.t(
+                        "cli.help.staff_control",
+                        character=error.params["character"],
+                        value=error.params["value"],
+                    )
+                ) from None
         name = " ".join(text.split())
-        if not name:
-            raise argparse.ArgumentTypeError(cat.t("cli.help.staff_empty"))
-        return name
+        try:
+            return check_name(name, "--staff")
+        except UnsavableValueError as error:
+            if error.key == "state.unsaved_value_too_long":
+                raise argparse.ArgumentTypeError(
+                    cat.t(
+                        "cli.help.staff_too_long",
+                        length=error.params["length"],
+                        max=error.params["max"],
+                    )
+                ) from None
+            raise argparse.ArgumentTypeError(cat.t("cli.help.staff_empty")) from None
 
     return parse
 
@@ -268,6 +306,11 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
             rules=args.rule,
             as_json=args.json,
             report_dir=Path(args.report).expanduser() if args.report else None,
+            search_lattice=args.search,
+            max_suppression=args.max_suppression,
+            hierarchies=args.hierarchy,
+            population=args.population,
+            choices_path=Path(args.choices).expanduser() if args.choices else None,
         )
     if command == "keys":
         from hdh_wizard.cli.keys import run_keys

@@ -12,18 +12,18 @@ from pathlib import Path
 
 from hdh_wizard import project as projects
 from hdh_wizard.core.deposit_plan import LocalFile
-from hdh_wizard.core.release import Person, Release
+from hdh_wizard.core.release import Person
 from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.flows.port import FlowContext, ProjectStore
+from hdh_wizard.flows.publish_all import PublishAll, Said
 from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.present.portal_presenters import progress_text, resource_description
+from hdh_wizard.present.presenters import printable, resume_lines
 from hdh_wizard.services.datagouv.deposit import DepositEvent
-from hdh_wizard.services.datagouv.errors import ApiError, describe
-from hdh_wizard.services.datagouv.headless import HeadlessPublisher, Said
 from hdh_wizard.services.datagouv.references import ReferenceAction, ReferenceEvent
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.datagouv.upload import FileDigests
 from hdh_wizard.services.secrets import SecretStore
-from hdh_wizard.ui.portal_presenters import progress_text, resource_description
-from hdh_wizard.ui.presenters import resume_lines
 
 
 def run_publish(
@@ -46,19 +46,18 @@ def run_publish(
         for line in resume_lines(cat, report):  # files changed since: say which, first
             print(line, file=sys.stderr)
 
-        def save(release: Release) -> Release:
-            projects.save(project, release)
-            return release
-
         def describe_file(local: LocalFile, digests: FileDigests) -> str:
             return resource_description(local, digests)
 
-        publisher = HeadlessPublisher(
-            portal=portal or PortalSession(SecretStore()),
-            folder=folder,
+        context = FlowContext(
+            store=ProjectStore(project),
             actor=actor or project.release.actor,
             now=lambda: datetime.now(UTC),
-            save=save,
+        )
+        publisher = PublishAll(
+            ctx=context,
+            portal=portal or PortalSession(SecretStore()),
+            folder=folder,
             describe=describe_file,
             confirm_production=lambda host: yes or _ask(cat, host),
             say=printer.say,
@@ -68,11 +67,7 @@ def run_publish(
         )
         print(cat.t("publish.target", site=project.release.target.url), file=sys.stderr)
         try:
-            publisher.run(project.release)
-        except ApiError as error:
-            printer.end_line()
-            print(f"hdh-wizard: {describe(error, cat)}", file=sys.stderr)
-            return 1
+            publisher.run()
         except HdhWizardError as error:
             printer.end_line()
             print(f"hdh-wizard: {error.message(cat)}", file=sys.stderr)
@@ -116,22 +111,26 @@ class _Printer:
 
     def event(self, event: DepositEvent) -> None:
         if event.kind == "uploading" and self.live:
-            print("\r\033[K" + progress_text(self.cat, event), end="", file=sys.stderr)
+            line = printable(progress_text(self.cat, event))  # it names the file sent
+            print("\r\033[K" + line, end="", file=sys.stderr)
             self.pending = True
         elif event.kind == "file_done":
             self.end_line()
-            print(self.cat.t("publish.file_done", path=event.path), file=sys.stderr)
+            print(self.cat.t("publish.file_done", path=printable(event.path)), file=sys.stderr)
 
     def reference(self, event: ReferenceEvent) -> None:
         """Each resource made, changed or removed; those left as they were go unsaid."""
         if event.kind == "file_done" and event.action is not ReferenceAction.KEEP:
             action = event.action.value if event.action else "create"
             print(
-                self.cat.t(f"publish.reference.{action}", path=event.path),
+                self.cat.t(f"publish.reference.{action}", path=printable(event.path)),
                 file=sys.stderr,
             )
         elif event.kind == "deleted":
-            print(self.cat.t("publish.reference.delete", path=event.path), file=sys.stderr)
+            print(
+                self.cat.t("publish.reference.delete", path=printable(event.path)),
+                file=sys.stderr,
+            )
         elif event.kind == "duplicate_removed":
             print(self.cat.t("publish.reference.duplicate", id=event.path), file=sys.stderr)
 

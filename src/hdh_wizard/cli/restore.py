@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.present.presenters import restored_message
 from hdh_wizard.project import acquire_lock, restore_project_backup
-from hdh_wizard.ui.presenters import restored_message
 
 
 def restore(cat: Catalogue, folder: Path) -> int:

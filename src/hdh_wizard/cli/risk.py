@@ -77,8 +77,8 @@ from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport, scan_image
 from hdh_wizard.inspect.risk.solutions import TableSearch, search_table
 from hdh_wizard.inspect.risk.step import MIN_JUSTIFICATION
 from hdh_wizard.inspect.risk.tables import TABLE_SUFFIXES, Table, is_table, open_tables
-from hdh_wizard.ui.risk_document import write_documents
-from hdh_wizard.ui.risk_presenters import (
+from hdh_wizard.present.risk_document import write_documents
+from hdh_wizard.present.risk_presenters import (
     criterion_text,
     finding_text,
     image_finding_text,

@@ -13,8 +13,14 @@ from hdh_wizard.core.route import ONE_GO
 from hdh_wizard.core.steps import group_title_key
 from hdh_wizard.errors import ProjectError
 from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.present.presenters import (
+    printable,
+    reason_text,
+    route_text,
+    step_title,
+    target_text,
+)
 from hdh_wizard.project import has_project, read_project
-from hdh_wizard.ui.presenters import reason_text, route_text, step_title, target_text
 
 
 def print_status(cat: Catalogue, folder: Path, *, as_json: bool) -> int:
@@ -61,9 +67,11 @@ def status_document(release: Release) -> dict[str, Any]:
 def status_text(cat: Catalogue, release: Release) -> str:
     route = workflow.route_of(release)
     lines = [
-        cat.t("status.header", name=release.name),
+        # What the state file holds is printed escaped: a hand-edited value could hold a
+        # terminal code (the loader refuses them in names, but reasons keep `\r`).
+        cat.t("status.header", name=printable(release.name)),
         f"{route_text(cat, release)}. {cat.t('route.threshold')}",
-        cat.t("banner.target", target=target_text(cat, release)),
+        cat.t("banner.target", target=printable(target_text(cat, release))),
     ]
     group: Group | None = None
     nxt = workflow.next_step(release)
@@ -80,7 +88,7 @@ def status_text(cat: Catalogue, release: Release) -> str:
         blockers = workflow.blockers(release, step.id)
         record = release.record(step.id)
         if record.reason:
-            reason = reason_text(cat, status, record.reason)
+            reason = printable(reason_text(cat, status, record.reason))
             lines.append("       " + cat.t(f"checklist.reason_{status.value}", reason=reason))
         elif blockers and status not in workflow.SATISFIED:
             names = ", ".join(step_title(cat, b) for b in blockers)

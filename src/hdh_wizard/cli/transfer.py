@@ -20,40 +20,38 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
-from hdh_wizard.core.enums import Role, Route, StepStatus
 from hdh_wizard.core.hosting_records import TransferRecord, transfer_of
-from hdh_wizard.core.release import Person, Release
-from hdh_wizard.core.steps import StepId
+from hdh_wizard.core.release import Person
 from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.flows import transfer as flow
+from hdh_wizard.flows.port import FlowContext, ProjectStore
+from hdh_wizard.flows.transfer import (
+    AlreadyHosted,
+    NeedsStaff,
+    Plan,
+    Refusal,
+    Refused,
+    TransferEvents,
+)
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_size
-from hdh_wizard.inspect.hosting_files import hosting_files
-from hdh_wizard.services.secrets import Secret, SecretKind, SecretStore
-from hdh_wizard.services.storage.config import StorageConfig, connect
+from hdh_wizard.present.portal_presenters import transfer_amounts
+from hdh_wizard.present.presenters import printable, resume_lines
+from hdh_wizard.services.secrets import SecretKind, SecretStore
 from hdh_wizard.services.storage.errors import StorageError, describe
-from hdh_wizard.services.storage.hosting import (
-    HostedCheck,
-    HostingProgress,
-    pending_files,
-    run_hosting,
-    storage_details,
-    stored_details,
-    verify_hosted,
-    with_details,
-)
-from hdh_wizard.services.storage.public_access import check_all_public
+from hdh_wizard.services.storage.hosting import HostedCheck, HostingProgress, storage_details
 from hdh_wizard.services.storage.transfer import DEFAULT_WORKERS, TransferPhase
-from hdh_wizard.ui.portal_presenters import transfer_amounts
-from hdh_wizard.ui.presenters import resume_lines
 
-STEP = StepId.SHARE_WITH_HDH
 _LINE_EVERY = 2.0  # seconds between two progress lines when stderr is not a terminal
+# The command's own words where the screen's would not help (no form: the state, the keyring).
+_CLI_KEYS = {Refusal.NO_SECRET: "cli.transfer.no_secret"}
 
 
 def run_transfer(
@@ -82,6 +80,8 @@ def run_transfer(
 
 
 class _Transfer:
+    """Parses nothing, decides nothing: runs `flows.transfer` and prints what it says."""
+
     def __init__(
         self,
         cat: Catalogue,
@@ -95,12 +95,10 @@ class _Transfer:
         self.secrets = secrets
         self.part_size = part_size
         self.workers = workers
-        self.cancel = threading.Event()
         self.printer = _Printer(cat)
-
-    @property
-    def release(self) -> Release:
-        return self.project.release
+        self.ctx = FlowContext(
+            ProjectStore(project), project.release.actor, lambda: datetime.now(UTC)
+        )
 
     def fail(self, message: str) -> int:
         self.printer.end_line()
@@ -108,60 +106,22 @@ class _Transfer:
         return 1
 
     def run(self) -> int:
-        cat, release = self.cat, self.release
-        if workflow.route_of(release) is not Route.HOSTED:  # ≤ 1 Go: deposited, not hosted
-            return self.fail(cat.t("cli.transfer.not_hosted"))
-        record = transfer_of(release)
-        config = storage_details(record)
-        if config is None:
-            return self.fail(cat.t("cli.transfer.no_details"))
-        problems = config.problems()
-        if problems:
-            return self.fail(cat.t(problems[0]))
-        secret = self.secrets.get(SecretKind.STORAGE_SECRET, config.secret_url)
-        if secret is None:
-            return self.fail(cat.t("cli.transfer.no_secret", url=config.secret_url))
-        blockers = workflow.blockers(release, STEP)
-        if blockers:
-            names = ", ".join(cat.t(f"step.{b.value}.title") for b in blockers)
-            return self.fail(cat.t("hosting.blocked", steps=names))
-        files, missing = hosting_files(release, self.project.folder)
-        if missing:
-            return self.fail(cat.t("hosting.error.missing", paths=", ".join(missing)))
-        done = release.record(STEP).status is StepStatus.DONE and record is not None
-        if done and record is not None and not pending_files(files, record, config):
-            try:
-                if self.still_hosted(config, secret, record):
-                    return 0
-            except StorageError as error:
-                return self.fail(describe(error, cat))
-        clean = config.normalized()
-        total = sum(f.size for f in files)
-        print(
-            cat.t(
-                "cli.transfer.target",
-                endpoint=clean.endpoint_url,
-                bucket=clean.bucket,
-                prefix=clean.prefix,
-                count=len(files),
-                size=format_size(total, cat.lang),
-            ),
-            file=sys.stderr,
+        cat = self.cat
+        config = storage_details(transfer_of(self.ctx.release))
+        secret = None
+        if config is not None and not config.problems():
+            secret = self.secrets.get(SecretKind.STORAGE_SECRET, config.secret_url)
+        events = TransferEvents(
+            started=self.say_target, progress=self.printer.progress, checked=self.printer.checked
         )
-        self.reopen(with_details(record, stored_details(config)))
         try:
             with self.interruptible():
-                outcome = run_hosting(
-                    release,
+                result = flow.transfer(
+                    self.ctx,
                     self.project.folder,
                     config,
                     secret,
-                    record=transfer_of(self.release),
-                    now=lambda: datetime.now(UTC),
-                    save=self.save,
-                    progress=self.printer.progress,
-                    checked=self.printer.checked,
-                    cancel=self.cancel,
+                    events=events,
                     part_size=self.part_size,
                     workers=self.workers,
                 )
@@ -169,66 +129,53 @@ class _Transfer:
             return self.fail(describe(error, cat))
         except HdhWizardError as error:
             return self.fail(error.message(cat))
+        if isinstance(result, Refused):
+            key = _CLI_KEYS.get(result.reason)
+            refused = replace(result, key=key) if key else result
+            return self.fail(refused.message(cat, printable))
+        if isinstance(result, AlreadyHosted):
+            print(cat.t("cli.transfer.already_done", count=len(result.checks)))
+            return 0
         self.printer.end_line()
-        if not outcome.ok:
-            return self.fail(cat.t("hosting.not_verified", count=len(outcome.failed)))
-        print(cat.t("cli.transfer.done", count=len(outcome.checks)))
-        self.say_public_access(outcome.record)
-        return self.commit(outcome.record)
+        if not result.ok:
+            return self.fail(cat.t("hosting.not_verified", count=len(result.failed)))
+        print(cat.t("cli.transfer.done", count=len(result.checks)))
+        self.say_public_access(result.record)
+        return self.commit(result.record)
+
+    def say_target(self, plan: Plan) -> None:
+        clean = plan.config.normalized()
+        print(
+            self.cat.t(
+                "cli.transfer.target",
+                endpoint=clean.endpoint_url,
+                bucket=clean.bucket,
+                prefix=clean.prefix,
+                count=len(plan.files),
+                size=format_size(plan.size, self.cat.lang),
+            ),
+            file=sys.stderr,
+        )
 
     def say_public_access(self, record: TransferRecord) -> None:
-        """The URLs to reference, asked as the public would: a closed bucket is said now, not
-        found at the references step."""
-        objects = record.objects
-        checks = check_all_public([(o.url, o.size) for o in objects])
-        closed = [(o, c) for o, c in zip(objects, checks, strict=True) if not c.ok]
+        closed = flow.closed_to_public(record.objects)
         if not closed:
-            print(self.cat.t("hosting.public.all_open", count=len(objects)))
+            print(self.cat.t("hosting.public.all_open", count=len(record.objects)))
             return
         print(self.cat.t("hosting.public.some_closed", count=len(closed)), file=sys.stderr)
         for hosted, check in closed:
-            print("  " + check.message(self.cat, hosted.path), file=sys.stderr)
-
-    def still_hosted(self, config: StorageConfig, secret: Secret, record: TransferRecord) -> bool:
-        """A done step run again: are its objects still there, whole? (One HEAD each.)"""
-        checks = verify_hosted(connect(config, secret), record.objects, cancel=self.cancel)
-        if not all(c.ok for c in checks):
-            return False  # sent again below, the step reopened meanwhile
-        for check in checks:
-            self.printer.checked(check)
-        print(self.cat.t("cli.transfer.already_done", count=len(checks)))
-        return True
-
-    def reopen(self, record: TransferRecord) -> None:
-        """A finished step is reopened before files are sent again; the details are kept."""
-        actor, now = self.release.actor, datetime.now(UTC)
-        release = self.release
-        if release.record(STEP).status in (StepStatus.DONE, StepStatus.STALE, StepStatus.SKIPPED):
-            release = workflow.undo_step(release, STEP, actor, now)[0]
-        release = workflow.save_draft(release, STEP, record.to_outputs(), actor, now)
-        projects.save(self.project, release)
-
-    def save(self, record: TransferRecord) -> None:
-        release = workflow.record_progress(
-            self.release, STEP, record.to_outputs(), datetime.now(UTC)
-        )
-        projects.save(self.project, release)
+            print("  " + check.message(self.cat, printable(hosted.path)), file=sys.stderr)
 
     def commit(self, record: TransferRecord) -> int:
-        actor = self.release.actor
-        if actor.role is not Role.HDH_STAFF:
+        try:
+            flow.commit(self.ctx, record)
+        except NeedsStaff:
             print(self.cat.t("cli.transfer.needs_staff"))
             return 0
-        done = TransferRecord(dict(record.storage), record.objects, {}, actor.name)
-        try:
-            release = workflow.commit_step(
-                self.release, STEP, done.to_outputs(), actor, datetime.now(UTC)
-            )
         except HdhWizardError as error:
             print(self.cat.t("cli.transfer.not_committed", reason=error.message(self.cat)))
             return 1
-        projects.save(self.project, release)
-        print(self.cat.t("cli.transfer.committed", name=actor.name))
+        print(self.cat.t("cli.transfer.committed", name=self.ctx.actor.name))
         return 0
 
     @contextmanager
@@ -237,9 +184,9 @@ class _Transfer:
         then recorded; a second Ctrl+C stops at once (the next run still resumes)."""
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            if self.cancel.is_set():
+            if self.ctx.cancel.is_set():
                 raise KeyboardInterrupt
-            self.cancel.set()
+            self.ctx.cancel.set()
             self.printer.end_line()
             print(self.cat.t("cli.transfer.interrupting"), file=sys.stderr)
 
@@ -285,7 +232,7 @@ class _Printer:
         phase = cat.t(f"storage.phase.{report.phase.value}")
         file = cat.t(
             "hosting.progress.file",
-            path=report.path,
+            path=printable(report.path),
             phase=phase,
             **transfer_amounts(self.cat, report.file),
         )
@@ -300,11 +247,12 @@ class _Printer:
     def checked(self, check: HostedCheck) -> None:
         self.end_line()
         if check.ok:
-            print(self.cat.t("cli.transfer.file_done", path=check.path, url=check.url), flush=True)
+            shown = printable(check.path)
+            print(self.cat.t("cli.transfer.file_done", path=shown, url=check.url), flush=True)
         else:
             problems = " ".join(self.cat.t(p) for p in check.check.problems)
             print(
-                self.cat.t("cli.transfer.file_bad", path=check.path, problems=problems),
+                self.cat.t("cli.transfer.file_bad", path=printable(check.path), problems=problems),
                 flush=True,
             )
 

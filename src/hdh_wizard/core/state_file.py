@@ -53,7 +53,7 @@ from hdh_wizard.core.safe_files import (
     write_temporary,
 )
 from hdh_wizard.core.steps import STEPS, StepId
-from hdh_wizard.errors import StateFileError
+from hdh_wizard.errors import HdhWizardError, StateFileError
 
 try:  # libyaml is much faster on long audit trails; the pure-Python classes behave the same.
     from yaml import CSafeDumper as _BaseDumper
@@ -112,7 +112,8 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dump_release(release: Release) -> str:
-    """The state file's text for `release` (raises ValueError, see `release_to_dict`)."""
+    """The state file's text for `release`; raises `UnsavableValueError` or ValueError (see
+    `release_to_dict`), so that no text is made that `load_release` would refuse."""
     return yaml.dump(
         release_to_dict(release),
         Dumper=_Dumper,
@@ -151,17 +152,57 @@ def looks_like_secret(key: str) -> bool:
     return False
 
 
+class UnsavableValueError(HdhWizardError, ValueError):
+    """A value the state file could not give back: `load_release` would refuse the file.
+
+    Raised before anything is written, its message names the field (`name`, `files[2].path`,
+    `steps.contract.reason`…). It is a ValueError too, as every refusal to save is.
+    """
+
+
+# The loader's refusals, and the message each one gets when met while saving instead.
+_UNSAVED_KEYS = {
+    "state.invalid_value": "state.unsaved_invalid_value",
+    "state.value_too_long": "state.unsaved_value_too_long",
+    "state.forbidden_character": "state.unsaved_forbidden_character",
+    "state.empty_value": "state.unsaved_empty_value",
+    "state.date_out_of_range": "state.unsaved_date_out_of_range",
+    "state.nested_too_deeply": "state.unsaved_nested_too_deeply",
+    "state.too_many_values": "state.unsaved_too_many_values",
+}
+
+
+def _unsavable(problem: _Problem) -> UnsavableValueError:
+    """The loader's refusal of a value, as the refusal to save it (no line: not yet written)."""
+    params = {name: value for name, value in problem.params.items() if name != "line"}
+    key = _UNSAVED_KEYS.get(problem.key)
+    if key is None:  # a refusal without its own message: name the field at least
+        return UnsavableValueError("state.unsaved_value", field=params.get("field", "?"))
+    return UnsavableValueError(key, **params)
+
+
 def release_to_dict(release: Release) -> dict[str, Any]:
     """The plain document saved for `release`, `schema_version` first.
 
     Raises ValueError for what must never reach the file: a key that looks like a credential
     (those live in the keyring), a value YAML cannot store as plain data, a date without a
-    timezone, or a step id that is not one of the guide's.
+    timezone, or a step id that is not one of the guide's. Raises `UnsavableValueError` (a
+    ValueError) for a value the loader would refuse, naming its field: the document is checked
+    by the loader's own rules, so that the wizard never writes a file it cannot read back.
     """
     known = set(StepId)
     unknown = [key for key in release.steps if key not in known]
     if unknown:
         raise ValueError(f"unknown step ids in release.steps: {unknown!r}")
+    document = _release_document(release)
+    try:
+        _Document(None).release(document)
+    except _Problem as problem:
+        raise _unsavable(problem) from None
+    return document
+
+
+def _release_document(release: Release) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "name": release.name,
@@ -650,6 +691,19 @@ class _Document:
                 data.get("detail", ""), (*where, "detail"), limit=DETAIL_MAX, refused=_NUL
             ),
         )
+
+
+def check_name(value: str, field: str, *, limit: int = PERSON_MAX) -> str:
+    """`value` when a state file can hold it as a release's or a person's name: not blank, one
+    line without control characters, at most `limit` characters (`NAME_MAX` for a release).
+
+    The loader's own rule, for the forms and the command line to refuse such a name where it is
+    typed. Raises `UnsavableValueError` naming `field` (a label the person sees) otherwise.
+    """
+    try:
+        return _Document(None).name(value, (field,), limit=limit)
+    except _Problem as problem:
+        raise _unsavable(problem) from None
 
 
 def _child(node: Node, part: str | int) -> tuple[Node, Node] | None:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
@@ -36,6 +36,16 @@ class Store(Protocol):
         ...
 
 
+@runtime_checkable
+class ChangingStore(Store, Protocol):
+    """A store that applies a change to the state as it is when it saves (a screen's store,
+    saving on the UI thread while the flow runs in a worker: a draft saved meanwhile is kept)."""
+
+    def apply(self, change: Callable[[Release], Release]) -> Release:
+        """Apply `change` to the release as last saved, write the result and return it."""
+        ...
+
+
 @dataclass
 class FlowContext:
     store: Store
@@ -47,28 +57,37 @@ class FlowContext:
     def release(self) -> Release:
         return self.store.release
 
+    def change(self, change: Callable[[Release], Release]) -> Release:
+        """Apply a model change and save it (on the store's own terms: `ChangingStore`)."""
+        if isinstance(self.store, ChangingStore):
+            return self.store.apply(change)
+        return self.store.save(change(self.release))
+
     def reopen(self, step: StepId) -> Release:
         """A finished (or stale, or skipped) step is reopened before its work is redone; later
         steps that relied on it become stale. Does nothing to a step still in progress."""
-        release = self.release
-        if release.record(step).status in REOPENED_FROM:
-            release, _ = workflow.undo_step(release, step, self.actor, self.now())
-            release = self.store.save(release)
-        return release
+        if self.release.record(step).status not in REOPENED_FROM:
+            return self.release
+
+        def reopened(release: Release) -> Release:
+            if release.record(step).status in REOPENED_FROM:
+                release, _ = workflow.undo_step(release, step, self.actor, self.now())
+            return release
+
+        return self.change(reopened)
 
     def record_progress(self, step: StepId, outputs: Mapping[str, Any]) -> Release:
         """Long work's progress (a part sent), saved at once, without an audit entry."""
-        return self.store.save(workflow.record_progress(self.release, step, outputs, self.now()))
+        now = self.now()
+        return self.change(lambda release: workflow.record_progress(release, step, outputs, now))
 
     def save_draft(self, step: StepId, outputs: Mapping[str, Any]) -> Release:
-        return self.store.save(
-            workflow.save_draft(self.release, step, outputs, self.actor, self.now())
-        )
+        actor, now = self.actor, self.now()
+        return self.change(lambda release: workflow.save_draft(release, step, outputs, actor, now))
 
     def commit(self, step: StepId, outputs: Mapping[str, Any]) -> Release:
-        return self.store.save(
-            workflow.commit_step(self.release, step, outputs, self.actor, self.now())
-        )
+        actor, now = self.actor, self.now()
+        return self.change(lambda release: workflow.commit_step(release, step, outputs, actor, now))
 
     def commit_unless_done(self, step: StepId, outputs: Mapping[str, Any]) -> Release:
         """A done step is left as it is: committing it again would mark later steps stale."""

@@ -24,10 +24,10 @@ from hdh_wizard.crash import CRASH_EXIT_CODE, write_crash_report
 from hdh_wizard.errors import HdhWizardError, StateFileError
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import resolve_data_path
+from hdh_wizard.present.presenters import restored_message, resume_lines, step_list
 from hdh_wizard.project import Project, ResumeReport
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
-from hdh_wizard.ui.presenters import restored_message, resume_lines, step_list
 from hdh_wizard.ui.screens.dialogs import ConfirmDialog, ReasonDialog
 from hdh_wizard.ui.screens.files import FilesScreen
 from hdh_wizard.ui.screens.help import HelpScreen
@@ -118,8 +118,12 @@ class HdhWizardApp(App[None]):
         return True
 
     def show_error(self, error: HdhWizardError) -> None:
-        self.notify(
-            error.message(self.cat), title=self.cat.t("error.title"), severity="error", timeout=10
+        self.notify(  # not markup: messages quote paths and values, which may hold `[/]`
+            error.message(self.cat),
+            title=self.cat.t("error.title"),
+            severity="error",
+            timeout=10,
+            markup=False,
         )
 
     def open_step(self, step_id: StepId) -> None:
@@ -263,7 +267,7 @@ class HdhWizardApp(App[None]):
             self.show_error(error)
             self.exit(return_code=1)
             return
-        self.notify(restored_message(self.cat, kept), timeout=10)
+        self.notify(restored_message(self.cat, kept), timeout=10, markup=False)  # a path
         self._open()
 
     def create_project(self, request: NewProjectRequest) -> bool:
@@ -309,7 +313,9 @@ class HdhWizardApp(App[None]):
         if not report.needs_attention:
             return
         message = "\n".join(resume_lines(self.cat, report))
-        self.notify(message, title=self.cat.t("resume.title"), severity="warning", timeout=20)
+        self.notify(  # not markup: the changed files' names
+            message, title=self.cat.t("resume.title"), severity="warning", timeout=20, markup=False
+        )
 
     def on_unmount(self) -> None:
         if self._lock is not None:

@@ -1,6 +1,6 @@
 """The identification-risk analysis as one value, and as JSON for `hdh-wizard risk --json`.
 
-The written document (Markdown and HTML) is rendered from this value by `ui/risk_document.py`.
+The written document (Markdown and HTML) is rendered from this value by `present/risk_document.py`.
 """
 
 from __future__ import annotations

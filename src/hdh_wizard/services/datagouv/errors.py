@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue
 
 if TYPE_CHECKING:
@@ -58,10 +59,11 @@ def kind_for_status(status: int) -> ErrorKind:
     return ErrorKind.UNEXPECTED
 
 
-class ApiError(Exception):
-    """A failed call to the udata API.
+class ApiError(HdhWizardError):
+    """A failed call to the udata API; `message(cat)` explains it (see `describe`).
 
-    `upload` is set when a file upload stopped part-way and can be resumed from it
+    `server_message` is what the server said, as it said it. `upload` is set when a file
+    upload stopped part-way and can be resumed from it
     (cancelled, network down…): pass it back as `resume=` to send only the missing chunks.
     """
 
@@ -79,13 +81,17 @@ class ApiError(Exception):
     ) -> None:
         self.kind = kind
         self.status = status
-        self.message = message
+        self.server_message = message
         self.field_errors: dict[str, tuple[str, ...]] = dict(field_errors or {})
         self.method = method
         self.path = path
         self.attempts = attempts
         self.upload = upload
-        super().__init__(self._summary())
+        super().__init__(f"datagouv.error.{kind.value}")
+        self.args = (self._summary(),)
+
+    def __str__(self) -> str:
+        return self._summary()
 
     def _summary(self) -> str:
         where = f"{self.method} {self.path}".strip()
@@ -93,8 +99,8 @@ class ApiError(Exception):
         text = f"{self.kind.value}{status}"
         if where:
             text += f" on {where}"
-        if self.message:
-            text += f": {self.message}"
+        if self.server_message:
+            text += f": {self.server_message}"
         if self.field_errors:
             text += f" {self.field_errors}"
         return text
@@ -104,14 +110,18 @@ class ApiError(Exception):
 
     @property
     def explanation_key(self) -> str:
-        return f"datagouv.error.{self.kind.value}"
+        return self.key
+
+    def message(self, cat: Catalogue, labels: Mapping[str, str] | None = None) -> str:
+        """One paragraph, in the user's language; `labels` as for `describe`."""
+        return describe(self, cat, labels)
 
     def with_upload(self, upload: ChunkedUpload | None) -> ApiError:
         """The same error, saying where an interrupted upload can resume."""
         return ApiError(
             self.kind,
             status=self.status,
-            message=self.message,
+            message=self.server_message,
             field_errors=self.field_errors,
             method=self.method,
             path=self.path,
@@ -142,8 +152,8 @@ def describe(error: ApiError, cat: Catalogue, labels: Mapping[str, str] | None =
             for name, messages in sorted(error.field_errors.items())
         )
         parts.append(cat.t("datagouv.error.fields", fields=fields))
-    elif error.message and error.kind not in _NO_SERVER_MESSAGE:
-        message = error.message.strip()
+    elif error.server_message and error.kind not in _NO_SERVER_MESSAGE:
+        message = error.server_message.strip()
         if len(message) > _MAX_MESSAGE:
             message = message[: _MAX_MESSAGE - 1] + "…"
         parts.append(cat.t("datagouv.error.server_said", message=message))

@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.secrets import KeySource, Secret, SecretKind, SecretStore
 
 ClientFactory = Callable[[str, str | None], DataGouvClient]
 
 
-class MissingKey(Exception):
+class MissingKey(HdhWizardError):
     """No API key is known for this portal: the account step asks for one."""
 
+    key = "portal.no_key"
+
     def __init__(self, site: str) -> None:
-        super().__init__(site)
+        super().__init__(site=site)
         self.site = site
 
 

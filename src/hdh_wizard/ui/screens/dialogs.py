@@ -1,4 +1,7 @@
-"""Small modal questions: a confirmation, a reason to give."""
+"""Small modal questions: a confirmation, a reason to give.
+
+Questions are shown as plain text, never markup: they may name data files, which may hold `[/]`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ class ConfirmDialog(WizardModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self._question, classes="dialog-question")
+            yield Static(self._question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.t("dialog.confirm"), id="yes", variant="warning")
                 yield Button(self.t("dialog.cancel"), id="no")
@@ -39,7 +42,7 @@ class ReasonDialog(WizardModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self._question, classes="dialog-question")
+            yield Static(self._question, classes="dialog-question", markup=False)
             yield Input(placeholder=self.t("dialog.reason_placeholder"), id="reason")
             yield Static("", id="reason-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -75,7 +78,7 @@ class TypedConfirmDialog(WizardModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self._question, classes="dialog-question")
+            yield Static(self._question, classes="dialog-question", markup=False)
             yield Input(placeholder=self._word, id="typed-word")
             yield Static("", id="typed-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):

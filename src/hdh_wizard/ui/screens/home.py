@@ -14,9 +14,9 @@ from hdh_wizard.core.enums import Requirement, Route, StepStatus
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.i18n.formatting import format_datetime
+from hdh_wizard.present.portal_presenters import portal_detail
+from hdh_wizard.present.presenters import person_text, reason_text, status_text, step_list
 from hdh_wizard.ui.base import WizardScreen
-from hdh_wizard.ui.portal_presenters import portal_detail
-from hdh_wizard.ui.presenters import person_text, reason_text, status_text, step_list
 from hdh_wizard.ui.widgets.banner import ReleaseBanner
 from hdh_wizard.ui.widgets.checklist import Checklist
 

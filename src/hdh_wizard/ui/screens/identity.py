@@ -20,7 +20,8 @@ class IdentityDialog(WizardModal[Person | None]):
         with Vertical(classes="dialog-box"):
             yield Static(self.t("identity.title"), classes="dialog-question")
             yield IdentityForm(self.cat, self._person)
-            yield Static("", id="identity-error", classes="field-error")
+            # Not markup: the message quotes the name typed, which may hold `[/]`.
+            yield Static("", id="identity-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.t("dialog.ok"), id="ok", variant="primary")
                 yield Button(self.t("dialog.cancel"), id="cancel")
@@ -29,8 +30,13 @@ class IdentityDialog(WizardModal[Person | None]):
         if event.button.id != "ok":
             self.dismiss(None)
             return
-        person = self.query_one(IdentityForm).person()
+        form = self.query_one(IdentityForm)
+        person = form.person()
+        error = self.query_one("#identity-error", Static)
         if person is None:
-            self.query_one("#identity-error", Static).update(self.t("identity.name_required"))
+            error.update(self.t("identity.name_required"))
+            return
+        if (refused := form.refusal()) is not None:
+            error.update(refused)
             return
         self.dismiss(person)

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from hdh_wizard.core.release import Person
+from hdh_wizard.core.state_file import NAME_MAX, UnsavableValueError, check_name
 from hdh_wizard.ui.base import WizardScreen
 from hdh_wizard.ui.widgets.file_picker import FilePicker
 from hdh_wizard.ui.widgets.identity import IdentityForm
@@ -47,7 +48,8 @@ class NewProjectScreen(WizardScreen[None]):
             yield Input(value=str(self._folder), id="project-folder")
             yield FilePicker(self.cat, self._folder if self._folder.is_dir() else Path.cwd())
             yield IdentityForm(self.cat)
-            yield Static("", id="new-error", classes="field-error")
+            # Not markup: the messages quote what was typed, which may hold `[/]`.
+            yield Static("", id="new-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.t("new.create"), id="create", variant="primary")
                 yield Button(self.t("dialog.cancel"), id="cancel")
@@ -68,16 +70,25 @@ class NewProjectScreen(WizardScreen[None]):
     def action_create(self) -> None:
         name = self.query_one("#project-name", Input).value.strip()
         folder_text = self.query_one("#project-folder", Input).value.strip()
-        person = self.query_one(IdentityForm).person()
+        identity = self.query_one(IdentityForm)
+        person = identity.person()
         error = self.query_one("#new-error", Static)
         if not name:
             error.update(self.t("error.project_name_required"))
+            return
+        try:  # the state file's own rule: one line, no terminal code, not endless
+            check_name(name, self.t("new.name"), limit=NAME_MAX)
+        except UnsavableValueError as refused:
+            error.update(refused.message(self.cat))
             return
         if not folder_text:
             error.update(self.t("new.folder_required"))
             return
         if person is None:
             error.update(self.t("identity.name_required"))
+            return
+        if (why := identity.refusal()) is not None:
+            error.update(why)
             return
         paths = tuple(self.query_one(FilePicker).chosen)
         try:

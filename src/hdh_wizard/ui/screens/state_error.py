@@ -26,11 +26,14 @@ class StateErrorScreen(WizardScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="state-error-box"):
             yield Static(self.t("state_error.title"), id="state-error-title")
-            yield Static(self._error.message(self.cat), id="state-error-message")
+            # Not markup: the message quotes the value refused and the paths, which may hold
+            # `[/]` (Textual would fail to parse them, and this screen is the last resort).
+            yield Static(self._error.message(self.cat), id="state-error-message", markup=False)
             if self._error.backup is not None:
                 yield Static(
                     self.t("state_error.backup_offer", backup=str(self._error.backup)),
                     id="state-error-offer",
+                    markup=False,
                 )
             else:
                 yield Static(self.t("state_error.no_backup"), id="state-error-offer")

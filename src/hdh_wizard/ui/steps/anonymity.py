@@ -65,8 +65,8 @@ from hdh_wizard.inspect.risk.report import (
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
 from hdh_wizard.inspect.risk.solutions import TableSearch, apply_solution
 from hdh_wizard.inspect.risk.step import replacements_from_state, step_checks, step_outputs
-from hdh_wizard.ui.risk_document import write_documents
-from hdh_wizard.ui.risk_presenters import (
+from hdh_wizard.present.risk_document import write_documents
+from hdh_wizard.present.risk_presenters import (
     CRITERION_STYLES,
     criterion_facts,
     criterion_text,

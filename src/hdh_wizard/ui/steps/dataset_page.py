@@ -14,17 +14,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Static, TabPane
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
-from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import dataset_of, organization_of
+from hdh_wizard.core.portal_records import dataset_of
 from hdh_wizard.core.quality import Quality, quality_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.services.datagouv.deposit import DepositRun, dataset_body
+from hdh_wizard.flows import dataset_page as page_flow
+from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.services.datagouv.errors import ApiError
-from hdh_wizard.services.datagouv.session import MissingKey
+from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
 
 
@@ -71,49 +70,37 @@ class DatasetPageStepScreen(DocumentationStepScreen):
     def send(self) -> None:
         if self.busy:
             return  # one page per release: a second press must not create a second dataset
-        blocking = [c for c in self.documentation_checks() if not c.ok]
-        org = organization_of(self.release)
-        if blocking or org is None:
+        doc_problems = [(c.key, c.params) for c in self.documentation_checks() if not c.ok]
+        try:
+            organization_id = page_flow.check(self.release, doc_problems)
+        except PublishStop:
             self.show_tab("tab-documentation")
-            self.show_status("\n".join(self.t(c.key, **c.params) for c in blocking), "error")
+            self.show_status("\n".join(self.t(k, **p) for k, p in doc_problems), "error")
             return
-        status = self.release.record(self.step_id).status
-        if status in (StepStatus.DONE, StepStatus.STALE):
-            actor, now = self.wizard.actor, self.wizard.now()
-            if not self.wizard.apply(
-                lambda release: workflow.undo_step(release, self.step_id, actor, now)[0]
-            ):
-                return
+        # The form is sent again even when nothing changed: the page is put back as it says.
+        if not page_flow.reopen(flow_context(self.wizard)):
+            return
         self.busy = True
         self.show_status(self.t("page.sending"), "working")
-        self._send(self.documentation(), org.organization_id)
+        self._send(self.documentation(), organization_id)
 
     @work(thread=True, exclusive=True, group="portal")
     def _send(self, doc: Documentation, organization_id: str) -> None:
         sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}
-        keep = self.progress_saver(doc)
-
+        app = self.wizard
         try:
-            with self.wizard.portal.client(self.site) as client:
-                record = dataset_of(self.release)
-                run = DepositRun(
-                    client=client,
-                    site=self.site,
-                    folder=self.wizard.project.folder,
-                    files=(),
-                    payload=dataset_body(client, doc, organization_id, record),
-                    describe=lambda f, d: "",
-                    save=keep,
+            with app.portal.client(self.site) as client:
+                _, dataset = page_flow.run(
+                    flow_context(app),
+                    client,
+                    folder=app.project.folder,
+                    doc=doc,
+                    organization_id=organization_id,
                 )
-                record, dataset = run.ensure_dataset(record)
-                keep(record)
-        except MissingKey:
-            self.app.call_from_thread(self._failed, self.t("portal.no_key"))
-            return
         except ApiError as error:
             self.app.call_from_thread(self.api_failed, error)
             return
-        except HdhWizardError as error:
+        except HdhWizardError as error:  # no key, a locked keyring…
             self.app.call_from_thread(self._failed, error.message(self.cat))
             return
         self.app.call_from_thread(self._sent, dataset, sent)

@@ -19,7 +19,6 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, ProgressBar, Static, TabPane
 from textual.widgets.data_table import CellDoesNotExist
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.deposit_plan import (
     Action,
@@ -29,27 +28,23 @@ from hdh_wizard.core.deposit_plan import (
     unsupported_formats,
 )
 from hdh_wizard.core.documentation import Documentation, documentation_to_outputs
-from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import dataset_of, organization_of
+from hdh_wizard.core.portal_records import dataset_of
 from hdh_wizard.core.quality import Quality, ResourcePlan, planned_resource, quality_from_server
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.flows import deposit as deposit_flow
+from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.inspect.deposit_files import deposit_files
-from hdh_wizard.services.datagouv.deposit import (
-    DepositEvent,
-    DepositOutcome,
-    DepositRun,
-    dataset_body,
-)
-from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
-from hdh_wizard.services.datagouv.session import MissingKey
-from hdh_wizard.ui.portal_presenters import (
+from hdh_wizard.present.portal_presenters import (
     action_text,
     mismatch_text,
     progress_text,
     resource_description,
 )
+from hdh_wizard.services.datagouv.deposit import DepositEvent, DepositOutcome, DepositRun
+from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
+from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
 
 
@@ -179,52 +174,37 @@ class DepositStepScreen(DocumentationStepScreen):
     def start_deposit(self) -> None:
         if self.running:
             return
-        blocking = [c for c in self.documentation_checks() if not c.ok]
-        org = organization_of(self.release)
-        if blocking or org is None:
-            self.show_tab("tab-documentation")
-            self.show_status(
-                "\n".join(self.t(c.key, **c.params) for c in blocking)
-                or self.t("doc.check.organization"),
-                "error",
-            )
-            return
-        if self.missing:
-            self.show_status(self.t("deposit.missing", paths=", ".join(self.missing)), "error")
+        doc_problems = [(c.key, c.params) for c in self.documentation_checks() if not c.ok]
+        try:
+            organization_id = deposit_flow.check(self.release, doc_problems, self.missing)
+        except PublishStop as stop:
+            if stop.key == "publish.stop.missing_files":
+                self.show_status(self.t("deposit.missing", paths=", ".join(self.missing)), "error")
+            else:
+                self.show_tab("tab-documentation")
+                self.show_status(
+                    "\n".join(self.t(key, **params) for key, params in doc_problems)
+                    or self.t("doc.check.organization"),
+                    "error",
+                )
             return
         if self.nothing_to_redo():
             self.verify()  # a done deposit with nothing changed is checked, not reopened
             return
-        if not self.reopen_for_work():
+        self.cancel_event = threading.Event()
+        if not deposit_flow.reopen(flow_context(self.wizard, self.cancel_event)):
             return
         self.running = True
-        self.cancel_event = threading.Event()
         self.query_one("#deposit-run", Button).disabled = True
         self.query_one("#deposit-cancel", Button).disabled = False
         self.show_status(self.t("deposit.running"), "working")
-        self._deposit(self.documentation(), org.organization_id, self.cancel_event)
+        self._deposit(self.documentation(), organization_id, self.cancel_event)
 
     def nothing_to_redo(self) -> bool:
         """Done, every file on the server unchanged, the documentation the one sent: reopening
         would only send the publication back to review."""
-        record = self.release.record(self.step_id)
-        if record.status is not StepStatus.DONE or self.server_dataset is None:
-            return False
-        same_doc = record.outputs.get(DOCUMENTATION_KEY) == self.documentation_outputs().get(
-            DOCUMENTATION_KEY
-        )
-        return same_doc and all(p.action is Action.KEEP for p in self.plan)
-
-    def reopen_for_work(self) -> bool:
-        """A finished deposit is reopened before it is redone: the state must not say done while
-        files are being replaced."""
-        status = self.release.record(self.step_id).status
-        if status not in (StepStatus.DONE, StepStatus.STALE, StepStatus.SKIPPED):
-            return True
-        actor, now = self.wizard.actor, self.wizard.now()
-        return self.wizard.apply(
-            lambda release: workflow.undo_step(release, self.step_id, actor, now)[0]
-        )
+        doc = self.documentation_outputs()[DOCUMENTATION_KEY]
+        return deposit_flow.nothing_to_redo(self.release, doc, self.server_dataset, self.plan)
 
     def action_back(self) -> None:
         if self.running:  # leaving would orphan the upload: cancel it first
@@ -244,34 +224,25 @@ class DepositStepScreen(DocumentationStepScreen):
 
     @work(thread=True, exclusive=True, group="deposit")
     def _deposit(self, doc: Documentation, organization_id: str, cancel: threading.Event) -> None:
-        folder = self.wizard.project.folder
-        keep = self.progress_saver(doc)  # what is sent, not the live form
         app = self.wizard
         try:
-            with self.wizard.portal.client(self.site) as client:
-                record = dataset_of(self.release)
-                payload = dataset_body(client, doc, organization_id, record)
-                run = DepositRun(
-                    client=client,
-                    site=self.site,
-                    folder=folder,
+            with app.portal.client(self.site) as client:
+                outcome = deposit_flow.run(
+                    flow_context(app, cancel),
+                    client,
+                    folder=app.project.folder,
                     files=self.files,
-                    payload=payload,
-                    describe=lambda f, d: resource_description(f, d),
-                    save=keep,
+                    doc=doc,  # what is sent, not the live form
+                    organization_id=organization_id,
+                    describe=resource_description,
                     on_event=lambda e: app.call_from_thread(self._event, e),
-                    cancel=cancel,
-                    chunk_size=self.wizard.portal.chunk_size,
+                    chunk_size=app.portal.chunk_size,
                 )
-                outcome = run.run(record)
                 dataset = client.dataset(outcome.record.dataset_id)
-        except MissingKey:
-            self.app.call_from_thread(self._deposit_stopped, self.t("portal.no_key"))
-            return
         except ApiError as error:
             self.app.call_from_thread(self._deposit_refused, error)
             return
-        except HdhWizardError as error:
+        except HdhWizardError as error:  # no key, a locked keyring…
             self.app.call_from_thread(self._deposit_stopped, error.message(self.cat))
             return
         except OSError as error:

@@ -7,7 +7,6 @@ granularities) come from the portal itself, so an id it does not know is never s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.documentation import (
     Documentation,
@@ -25,7 +23,7 @@ from hdh_wizard.core.documentation import (
     documentation_to_outputs,
 )
 from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
+from hdh_wizard.core.portal_records import dataset_of, organization_of
 from hdh_wizard.core.quality import Quality, ResourcePlan, compute_quality
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.tags import (
@@ -269,21 +267,6 @@ class DocumentationStepScreen(PortalStepScreen):
         if saved is not None:
             self.doc_form.load(saved)
             self.loaded_doc = True
-
-    def progress_saver(self, doc: Documentation) -> Callable[[DatasetRecord], None]:
-        """For a worker: keep each server step (dataset made, chunk sent, file verified) in the
-        state at once, with the documentation that was sent, even if the screen was left."""
-        sent = {DOCUMENTATION_KEY: documentation_to_outputs(doc)}
-        app, step_id = self.wizard, self.step_id
-
-        def keep(record: DatasetRecord) -> None:
-            outputs = {**sent, "dataset": record.to_outputs()}
-            now = app.now()
-            app.call_from_thread(
-                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
-            )
-
-        return keep
 
     def documentation_outputs(self) -> dict[str, Any]:
         return {DOCUMENTATION_KEY: documentation_to_outputs(self.documentation())}

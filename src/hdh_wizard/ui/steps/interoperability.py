@@ -28,7 +28,7 @@ from hdh_wizard.inspect.inspection import (
 from hdh_wizard.inspect.progress import Cancelled, Progress
 from hdh_wizard.inspect.report import FileReport, Verdict
 from hdh_wizard.inspect.step import files_to_publish, step_checks, step_outputs
-from hdh_wizard.ui.inspect_presenters import (
+from hdh_wizard.present.inspect_presenters import (
     VERDICT_STYLES,
     column_text,
     problem_text,

@@ -15,8 +15,7 @@ from textual.widgets import Static
 
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.services.datagouv.client import DataGouvClient
-from hdh_wizard.services.datagouv.errors import ApiError, describe
-from hdh_wizard.services.datagouv.session import MissingKey
+from hdh_wizard.services.datagouv.errors import ApiError
 from hdh_wizard.ui.steps.base import StepScreen
 
 T = TypeVar("T")
@@ -62,13 +61,10 @@ class PortalStepScreen(StepScreen):
         try:
             with make_client() as client:
                 result = call(client)
-        except MissingKey:
-            self.app.call_from_thread(self._failed, self.t("portal.no_key"))
-            return
-        except ApiError as error:
+        except ApiError as error:  # its refused fields are marked on the form
             self.app.call_from_thread(self.api_failed, error)
             return
-        except HdhWizardError as error:  # a locked keyring, a publication not taken…
+        except HdhWizardError as error:  # no key, a locked keyring, a publication not taken…
             self.app.call_from_thread(self._failed, error.message(self.cat))
             return
         self.app.call_from_thread(self._succeeded, done, result)
@@ -97,7 +93,7 @@ class PortalStepScreen(StepScreen):
         labels = {field: self.t(label) for field, (_, label) in self.FIELD_WIDGETS.items()}
         if self.is_attached:
             self.mark_fields(error.field_errors)
-        return describe(error, self.cat, labels)
+        return error.message(self.cat, labels)
 
     def mark_fields(self, fields: Mapping[str, object]) -> None:
         for widget in self.query(".-server-refused"):

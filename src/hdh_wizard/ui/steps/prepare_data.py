@@ -10,9 +10,7 @@ Each run's result is kept in the state at once (as progress of the open step), s
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import CancelledError
-from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -20,10 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
 
-from hdh_wizard import project as projects
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.hosting_records import PreparedFile, PreparedKind
 from hdh_wizard.core.preparation import (
     Preparation,
@@ -36,30 +31,25 @@ from hdh_wizard.core.preparation import (
     step_checks,
     suggest_threshold,
 )
-from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.flows import prepare as flow
+from hdh_wizard.flows.port import FlowContext
+from hdh_wizard.flows.prepare import Run, disk_error
 from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.inspect.preparation import (
     Choices,
     Published,
     choices,
     count_values,
-    drop_prepared,
     missing_outputs,
     planned_names,
-    sample_into_publish,
-    split_folder_into_publish,
-    split_into_publish,
     table_columns,
     versions,
 )
 from hdh_wizard.inspect.progress import Cancelled, Progress
 from hdh_wizard.inspect.split import MAX_PARTS, ValueCount
-from hdh_wizard.ui.steps.base import StepScreen
-
-if TYPE_CHECKING:
-    from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.steps.jobs import JobStepScreen
 
 SHOWN_VALUES = 200  # values listed; the count of the others is said below the list
 _KIND_ORDER = {
@@ -71,16 +61,9 @@ _KIND_ORDER = {
 }
 
 
-def disk_error(error: OSError) -> HdhWizardError:
-    return HdhWizardError(
-        "prepare.error.disk",
-        path=str(error.filename or "—"),
-        detail=error.strerror or type(error).__name__,
-    )
-
-
-class PrepareDataStepScreen(StepScreen):
+class PrepareDataStepScreen(JobStepScreen):
     step_id = StepId.PREPARE_DATA
+    busy_key = "prepare.screen.busy"
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,7 +77,6 @@ class PrepareDataStepScreen(StepScreen):
         self.count_pending = False  # a column chosen while a job ran
         self.first_load = True
         self.loaded = False  # the published tables listed (their versions known)
-        self.started_by: HdhWizardApp  # the app a job reports to (set when it starts)
         self.closed = False  # unmounted (the app quit): a job still running saves by itself
         self.sample_shown: tuple[str, SampleSettings] | None = None  # in the sample's fields
         self.last_error = ""
@@ -383,7 +365,7 @@ class PrepareDataStepScreen(StepScreen):
                 folders=len(found.folders),
             )
         )
-        blockers = workflow.blockers(self.release, self.step_id)
+        blockers = flow.blockers(self.release)
         if blockers:
             names = ", ".join(self.t(get_step(b).title_key) for b in blockers)
             intro.append("\n" + self.t("prepare.screen.blocked", steps=names), "bold yellow")
@@ -422,7 +404,7 @@ class PrepareDataStepScreen(StepScreen):
         self.working = progress is not None
         self.query_one("#prep-work").display = self.working
         # Before anonymity is done, the tables are not the ones to publish: look, don't write.
-        blocked = bool(workflow.blockers(self.release, self.step_id))
+        blocked = bool(flow.blockers(self.release))
         for button_id in ("#prep-split", "#prep-sample", "#prep-split-files"):
             self.query_one(button_id, Button).disabled = self.working or blocked
         for button_id in ("#prep-new-seed", "#prep-drop"):  # giving up is always allowed
@@ -479,14 +461,12 @@ class PrepareDataStepScreen(StepScreen):
         except HdhWizardError as error:
             self._show_error(error.message(self.cat))
             return
-        release, folder, before = self.release, self.wizard.project.folder, self.preparation
+        ctx, folder, before = self._run_context(), self.wizard.project.folder, self.preparation
         tables = self.choices.tables
 
         def job(progress: Progress) -> None:
-            after = split_into_publish(
-                release, folder, before, table, column, threshold, progress, tables=tables
-            )
-            self._deliver(after)
+            run = flow.split(ctx, folder, before, table, column, threshold, progress, tables=tables)
+            self._deliver(run)
 
         self._run(job, table.stored)
 
@@ -512,23 +492,23 @@ class PrepareDataStepScreen(StepScreen):
         except HdhWizardError as error:
             self._show_error(error.message(self.cat))
             return
-        release, folder, before = self.release, self.wizard.project.folder, self.preparation
+        ctx, folder, before = self._run_context(), self.wizard.project.folder, self.preparation
         tables = self.choices.tables
 
         def job(progress: Progress) -> None:
-            after = sample_into_publish(
-                release,
+            run = flow.sample(
+                ctx,
                 folder,
                 before,
                 table,
                 size=size,
                 fraction=fraction,
                 seed=seed,
-                stratify_column_index=column if stratify else None,
+                stratify_column=column if stratify else None,
                 progress=progress,
                 tables=tables,
             )
-            self._deliver(after)
+            self._deliver(run)
 
         self._run(job, table.stored)
 
@@ -547,12 +527,12 @@ class PrepareDataStepScreen(StepScreen):
         ):
             self._show_error(self.t("prepare.screen.pick_mapping"))
             return
-        release, project, before = self.release, self.wizard.project.folder, self.preparation
+        ctx, project, before = self._run_context(), self.wizard.project.folder, self.preparation
         folders = self.choices.folders
 
         def job(progress: Progress) -> None:
-            after = split_folder_into_publish(
-                release,
+            run = flow.split_folder(
+                ctx,
                 project,
                 before,
                 folder,
@@ -562,7 +542,7 @@ class PrepareDataStepScreen(StepScreen):
                 progress,
                 folders=folders,
             )
-            self._deliver(after)
+            self._deliver(run)
 
         self._run(job, folder.stored)
 
@@ -571,74 +551,37 @@ class PrepareDataStepScreen(StepScreen):
         outdated = self._outdated()
         if not outdated:
             return
-        release, project, before = self.release, self.wizard.project.folder, self.preparation
+        ctx, project, before = self._run_context(), self.wizard.project.folder, self.preparation
 
         def job(progress: Progress) -> None:
-            after = drop_prepared(release, project, before, outdated)
-            self._deliver(after)
+            self._deliver(flow.drop(ctx, project, before, outdated))
 
         self.wizard.confirm(
             self.t("prepare.screen.drop_question", files=", ".join(outdated)),
             lambda: self._run(job, ", ".join(outdated)),
         )
 
-    def _prepared(self, preparation: Preparation) -> None:
-        """A run's result: shown, and kept in the state at once (the files are on disk now)."""
-        self.preparation = preparation
-        self._remember()
+    def _run_context(self) -> FlowContext:
+        """For a run: it saves through the app; once the app has quit (the run past its last
+        cancel point), by itself, so that publish/ and the state still agree."""
+        return self.flow_context(save_after_exit=True)
+
+    def screen_gone(self) -> bool:
+        return self.closed
+
+    def job_running(self) -> bool:
+        return self.working
+
+    def _deliver(self, run: Run) -> None:
+        """From the worker: a run's result, recorded by the flow, shown if the screen is."""
+        if not self.closed:
+            self.tell(self._prepared, run)
+
+    def _prepared(self, run: Run) -> None:
+        self.preparation = run.preparation
+        self.reopened = self.reopened or run.reopened
         if self.is_attached:
             self._show_all()
-
-    def _deliver(self, preparation: Preparation) -> None:
-        """From the worker: hand a run's result to the screen. When the app has exited
-        meanwhile (quit while the files were moved in, past the last cancel point), the state
-        is saved from here, so that publish/ and the state still agree."""
-        wizard = self.started_by  # (`self.app` is gone with the app)
-        try:
-            if self.closed:
-                raise RuntimeError("the screen is closed")
-            wizard.call_from_thread(self._prepared, preparation)
-        except (RuntimeError, CancelledError):  # not running, or stopping: never ran
-            project = wizard.project
-            change = self._change(preparation.to_outputs(), wizard)
-            with suppress(HdhWizardError):  # nothing left to show it on
-                projects.save(project, change(project.release))
-
-    def _remember(self) -> None:
-        outputs = self.preparation.to_outputs()
-        reopening = self.release.record(self.step_id).status in workflow.SATISFIED
-        saved = self.wizard.apply(self._change(outputs, self.wizard))
-        self.reopened = self.reopened or (reopening and saved)
-
-    def _change(
-        self, outputs: dict[str, Any], wizard: HdhWizardApp
-    ) -> Callable[[Release], Release]:
-        """The step's record changed to `outputs`, kept as progress of the open step."""
-        step_id, actor, now = self.step_id, wizard.actor, wizard.now()
-
-        def change(release: Release) -> Release:
-            status = release.record(step_id).status
-            if status in workflow.SATISFIED:
-                # The files of the finished step were just replaced: it is reopened (and what
-                # relied on it, the transfer, becomes stale), never left done listing old files.
-                release, _stale = workflow.undo_step(release, step_id, actor, now)
-            elif status is StepStatus.STALE:
-                return workflow.save_draft(release, step_id, outputs, actor, now)
-            return workflow.record_progress(release, step_id, outputs, now)
-
-        return change
-
-    def action_back(self) -> None:
-        if self.working:  # the worker writes in publish/: stop it first
-            self.notify(self.t("prepare.screen.busy"), severity="warning")
-            return
-        super().action_back()
-
-    def action_commit(self) -> None:
-        if self.working:
-            self.notify(self.t("prepare.screen.busy"), severity="warning")
-            return
-        super().action_commit()
 
     # --- display ---------------------------------------------------------------------------------
 

@@ -14,21 +14,21 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.enums import Environment, StepStatus
+from hdh_wizard.core.enums import Environment
 from hdh_wizard.core.portal_records import (
     PublicationRecord,
     dataset_of,
-    published_before_on,
     same_site,
 )
 from hdh_wizard.core.quality import quality_from_server
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.flows import publication as pub_flow
+from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.present.portal_presenters import dataset_review
 from hdh_wizard.services.datagouv.client import DataGouvClient
-from hdh_wizard.services.datagouv.publication import public_page, publish
-from hdh_wizard.ui.portal_presenters import dataset_review
+from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.screens.dialogs import TypedConfirmDialog
 from hdh_wizard.ui.steps.portal_base import PortalStepScreen
 
@@ -127,18 +127,14 @@ class PublicationStepScreen(PortalStepScreen):
             super().on_button_pressed(event)
 
     def ask_publish(self) -> None:
-        if dataset_of(self.release) is None:
-            self.show_status(self.t("publication.no_dataset"), "error")
+        try:
+            pub_flow.check(self.release)
+        except PublishStop as stop:
+            key = "publication.no_dataset" if stop.key.endswith("no_dataset") else ""
+            self.show_status(self.t(key or "publication.not_ready"), "error")
             return
-        blockers = [c for c in self.all_checks() if not c.ok and c.key == "step.check.available"]
-        if blockers:
-            self.show_status(self.t("publication.not_ready"), "error")
-            return
-        target = self.release.target
-        if target.environment is Environment.PRODUCTION and not published_before_on(
-            self.release, self.site
-        ):
-            host = self.site.removeprefix("https://").removeprefix("http://").rstrip("/")
+        host = pub_flow.production_host(self.release)
+        if host is not None:
             self.app.push_screen(
                 TypedConfirmDialog(self.t("publication.confirm_production", host=host), host),
                 lambda yes: self.publish() if yes else None,
@@ -150,28 +146,11 @@ class PublicationStepScreen(PortalStepScreen):
         record = dataset_of(self.release)
         if record is None:
             return
-
-        site, app, step_id = self.site, self.wizard, self.step_id
+        app = self.wizard
 
         def call(client: DataGouvClient) -> tuple[dict[str, Any], PublicationRecord]:
-            dataset = publish(client, record)
-            published = PublicationRecord(
-                site,
-                record.dataset_id,
-                public_page(dataset, site),
-                app.now().isoformat(timespec="seconds"),
-            )
             # The address is kept at once, so leaving without committing loses nothing.
-            now = app.now()
-            app.call_from_thread(
-                app.apply,
-                lambda release: (
-                    workflow.record_progress(release, step_id, published.to_outputs(), now)
-                    if release.record(step_id).status not in (StepStatus.DONE, StepStatus.STALE)
-                    else release
-                ),
-            )
-            return dataset, published
+            return pub_flow.publish_dataset(flow_context(app), client, record)
 
         self.call_portal(call, self.published, status=self.t("publication.publishing"))
 

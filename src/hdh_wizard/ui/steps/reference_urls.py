@@ -19,9 +19,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.enums import Role, StepStatus
+from hdh_wizard.core.enums import Role
 from hdh_wizard.core.hosting_records import (
     HostedObject,
     ReferencesRecord,
@@ -31,6 +30,8 @@ from hdh_wizard.core.hosting_records import (
 from hdh_wizard.core.portal_records import dataset_of
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.flows import references as refs_flow
+from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
@@ -38,19 +39,15 @@ from hdh_wizard.services.datagouv.references import (
     PublicChecker,
     ReferenceAction,
     ReferenceEvent,
-    ReferenceMismatch,
-    ReferenceRun,
     ReferencesOutcome,
-    check_public_access,
     display_order,
-    hosted_problems,
     references_match,
     shown_path,
     shown_url,
     updated_fields,
 )
-from hdh_wizard.services.datagouv.session import MissingKey
 from hdh_wizard.services.storage.public_access import check_all_public
+from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.steps.portal_base import PortalStepScreen
 
 
@@ -183,23 +180,23 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
     def start(self) -> None:
         if self.running or self.busy:
             return
-        if not self.is_staff:
-            self.show_status(self.t("references.staff_only", name=self.wizard.actor.name), "error")
+        try:
+            dataset = refs_flow.check(self.release, self.objects)
+        except PublishStop as stop:
+            key = "references.not_hosted" if stop.key.endswith("nothing_hosted") else ""
+            self.show_status(self.t(key or "references.no_dataset"), "error")
             return
-        dataset = dataset_of(self.release)
-        if not self.objects:
-            self.show_status(self.t("references.not_hosted"), "error")
-            return
-        if dataset is None:
-            self.show_status(self.t("references.no_dataset"), "error")
-            return
-        problems = hosted_problems(self.objects)
-        if problems:  # said before the step is reopened: nothing will be sent
-            self.show_status(self.problems_text(problems), "error")
+        except HdhWizardError as error:  # said before the step is reopened: nothing is sent
+            self.show_status(self.error_lines(error), "error")
             return
         record = references_of(self.release)
         if self.nothing_to_redo(record, dataset.dataset_id):
             self.verify()  # done and unchanged: checked again, not reopened
+            return
+        try:
+            refs_flow.require_staff(self.wizard.actor)
+        except PublishStop:
+            self.show_status(self.t("references.staff_only", name=self.wizard.actor.name), "error")
             return
         self.running = True
         self.files_done = 0
@@ -216,28 +213,11 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
         ]
         return "\n".join(lines)
 
-    def problems_text(self, problems: list[ReferenceMismatch]) -> str:
-        count = len({p.path for p in problems})
-        lines = [self.t("references.error.bad_hosted", count=count)]
-        lines += ["• " + self.t(p.key, path=p.path, **p.params) for p in problems]
-        return "\n".join(lines)
-
     def nothing_to_redo(self, record: ReferencesRecord | None, dataset_id: str) -> bool:
         """Done, the hosted files those referenced, and the last check found nothing wrong:
         reopening would only send the publication back to review."""
-        done = self.release.record(self.step_id).status is StepStatus.DONE
-        failed = self.outcome is not None and not self.outcome.verified
-        return done and not failed and references_match(record, self.objects, dataset_id)
-
-    def reopen_for_work(self) -> bool:
-        """The state must not say done while resources are being changed."""
-        status = self.release.record(self.step_id).status
-        if status not in (StepStatus.DONE, StepStatus.STALE):
-            return True
-        actor, now = self.wizard.actor, self.wizard.now()
-        return self.wizard.apply(
-            lambda release: workflow.undo_step(release, self.step_id, actor, now)[0]
-        )
+        holds = record is not None and (self.outcome is None or self.outcome.verified)
+        return refs_flow.nothing_to_redo(self.release, self.objects, dataset_id, holds)
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -263,10 +243,11 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
         record: ReferencesRecord | None,
         cancel: threading.Event,
     ) -> None:
-        app, step_id = self.wizard, self.step_id
+        app = self.wizard
+        context = flow_context(app, cancel)
         try:
             # Dead links are refused before the step is reopened (nothing is sent then).
-            unreachable = check_public_access(objects, self.public_check)
+            unreachable = refs_flow.public_access(objects, self.public_check)
         except HdhWizardError as error:
             self.app.call_from_thread(self._stopped, self.error_lines(error))
             return
@@ -275,36 +256,24 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
             self.app.call_from_thread(
                 self.notify, self.t("references.public_unreachable", count=count), timeout=15
             )
-        if not self.app.call_from_thread(self.reopen_for_work):
+        if not refs_flow.reopen(context):
             self.app.call_from_thread(self._stopped, self.t("references.cancelled"))
             return
-
-        def keep(references: ReferencesRecord) -> None:
-            # Each resource made is in the state at once, even if the screen was left.
-            outputs, now = references.to_outputs(), app.now()
-            app.call_from_thread(
-                app.apply, lambda release: workflow.record_progress(release, step_id, outputs, now)
-            )
-
         try:
-            with self.wizard.portal.client(self.site) as client:
-                run = ReferenceRun(
-                    client=client,
-                    site=self.site,
-                    dataset_id=dataset_id,
-                    objects=objects,
-                    save=keep,
+            with app.portal.client(self.site) as client:
+                # Each resource made is in the state at once, even if the screen was left.
+                outcome = refs_flow.run(
+                    context,
+                    client,
+                    objects,
+                    dataset_id,
+                    record,
                     on_event=lambda e: app.call_from_thread(self._event, e),
-                    cancel=cancel,
                 )
-                outcome = run.run(record)
-        except MissingKey:
-            self.app.call_from_thread(self._stopped, self.t("portal.no_key"))
-            return
         except ApiError as error:
             self.app.call_from_thread(self._refused, error)
             return
-        except HdhWizardError as error:
+        except HdhWizardError as error:  # no key, a page gone…
             self.app.call_from_thread(self._stopped, self.error_lines(error))
             return
         self.app.call_from_thread(self._referenced, outcome)
@@ -378,18 +347,14 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
         if self.running:  # read mid-run, the page would look half done
             self.notify(self.t("references.busy"), severity="warning")
             return
-        record = references_of(self.release)
         dataset = dataset_of(self.release)
         if dataset is None:
             self.show_status(self.t("references.no_dataset"), "error")
             return
-        objects = self.objects
+        objects, release = self.objects, self.release
 
         def check(client: DataGouvClient) -> ReferencesOutcome:
-            run = ReferenceRun(client, self.site, dataset.dataset_id, objects, lambda _r: None)
-            # References made on an earlier page (step 5 redone) say nothing about this one.
-            current = run.start_record(record)
-            return ReferencesOutcome(current, (), tuple(run.verify(current)))
+            return refs_flow.verify(client, release, objects, dataset.dataset_id)
 
         self.call_portal(check, self._verified, status=self.t("references.verifying"))
 

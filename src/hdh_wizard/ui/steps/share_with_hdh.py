@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -23,15 +24,18 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
-from hdh_wizard.core.enums import Role, StepStatus
+from hdh_wizard.core.enums import Role
 from hdh_wizard.core.hosting_records import HostedObject, TransferRecord, transfer_of
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.flows import transfer as transfer_flow
+from hdh_wizard.flows.port import FlowContext
+from hdh_wizard.flows.transfer import AlreadyHosted, Plan, Refused, TransferEvents
 from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.inspect.hosting_files import HostingFile, hosting_files
+from hdh_wizard.present.portal_presenters import transfer_amounts
 from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.secrets import (
     KeyringStatus,
@@ -58,15 +62,11 @@ from hdh_wizard.services.storage.hosting import (
     look_up,
     pending_files,
     resume_states,
-    run_hosting,
     stored_details,
-    verify_hosted,
     with_details,
-    without_failed,
 )
-from hdh_wizard.services.storage.public_access import PublicCheck, check_all_public
-from hdh_wizard.ui.portal_presenters import transfer_amounts
-from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.services.storage.public_access import PublicCheck
+from hdh_wizard.ui.steps.jobs import JobStepScreen
 from hdh_wizard.ui.widgets.key_input import KeyInput
 
 FIELDS = (
@@ -80,8 +80,9 @@ FIELDS = (
 MAX_URLS_SHOWN = 30
 
 
-class ShareWithHdhStepScreen(StepScreen):
+class ShareWithHdhStepScreen(JobStepScreen):
     step_id = StepId.SHARE_WITH_HDH
+    busy_key = "hosting.busy"
     BINDINGS = [
         Binding("ctrl+t", "transfer", "hosting.key.transfer"),
         Binding("ctrl+q", "quit_guarded", show=False, priority=True),
@@ -383,25 +384,10 @@ class ShareWithHdhStepScreen(StepScreen):
             self.transfer_asked = True
             self.show_status(self.t("hosting.reading_secret"), "working")
             return
-        blockers = workflow.blockers(self.release, self.step_id)
-        if blockers:
-            names = ", ".join(self.t(f"step.{b.value}.title") for b in blockers)
-            self.show_status(self.t("hosting.blocked", steps=names), "error")
-            return
-        if self.missing:
-            self.show_status(
-                self.t("hosting.error.missing", paths=", ".join(self.missing)), "error"
-            )
-            return
-        config = self.usable()
-        if config is None:
-            return
-        if self.already_hosted():
-            # Reopening the step would make the references made from it stale, for nothing:
-            # the objects are checked again instead (a failed one reopens it, to be sent).
-            self.verify()
-            return
-        if not self.reopen_for_work(config):
+        folder = self.wizard.project.folder
+        plan = transfer_flow.refusal(self.release, folder, self.config(), self.secret())
+        if isinstance(plan, Refused):
+            self.show_status(plan.message(self.cat), "error")
             return
         self.running = True
         self.busy = True
@@ -409,93 +395,60 @@ class ShareWithHdhStepScreen(StepScreen):
         self.checked = {}
         self.query_one("#storage-transfer", Button).disabled = True
         self.query_one("#storage-cancel", Button).disabled = False
-        self.show_status(self.t("hosting.running"), "working")
+        # A done step still hosted is not sent again: its objects are checked (see the flow).
+        redo = not transfer_flow.nothing_to_redo(self.release, plan)
+        self.show_status(self.t("hosting.running" if redo else "hosting.verifying"), "working")
         self.query_one("#hosting-files").scroll_visible()  # the progress is shown down there
         keep = self.query_one("#storage-remember", Checkbox).value
-        self._transfer(config, self.secret(), self.typed_secret(), keep, self.cancel_event)
-
-    def already_hosted(self) -> bool:
-        """The step is done and every file is hosted, as it is now, under these details."""
-        done = self.release.record(self.step_id).status is StepStatus.DONE
-        record = transfer_of(self.release)
-        if not done or record is None or record.uploads:
-            return False
-        return not pending_files(self.files, record, self.config())
-
-    def reopen_for_work(self, config: StorageConfig) -> bool:
-        """A finished step is reopened before files are sent again: the state must not say done
-        while the transfer is redone. The details typed are kept with what was sent."""
-        actor, now, step = self.wizard.actor, self.wizard.now(), self.step_id
-        status = self.release.record(step).status
-        outputs = with_details(self.record, stored_details(config)).to_outputs()
-
-        def change(release: Release) -> Release:
-            if status in (StepStatus.DONE, StepStatus.STALE, StepStatus.SKIPPED):
-                release = workflow.undo_step(release, step, actor, now)[0]
-            return workflow.save_draft(release, step, outputs, actor, now)
-
-        return self.wizard.apply(change)
+        full = self.query_one("#storage-full-read", Checkbox).value
+        ctx = self.flow_context(self.cancel_event)
+        self._transfer(ctx, folder, plan, self.typed_secret(), keep, full)
 
     @work(thread=True, exclusive=True, group="hosting")
     def _transfer(
-        self, config: StorageConfig, secret: str, typed: str, keep: bool, cancel: threading.Event
+        self, ctx: FlowContext, folder: Path, plan: Plan, typed: str, keep: bool, full: bool
     ) -> None:
-        app = self.wizard
+        events = TransferEvents(
+            progress=lambda p: self.tell(self._progress, p),
+            checked=lambda c: self.tell(self._checked, c),
+            saved=lambda r: self.tell(self._saved, r),
+        )
+        kwargs: dict[str, Any] = {"part_size": self.transfer_part_size}
+        if self.transfer_workers is not None:
+            kwargs["workers"] = self.transfer_workers
         try:
-            if typed:  # a new secret is tried (and kept) before anything is sent with it
-                report = test_connection(config, secret)
+            if typed and not transfer_flow.nothing_to_redo(ctx.release, plan):
+                # A new secret is tried (and kept) before anything is sent with it.
+                report = test_connection(plan.config, plan.secret)
                 if not report.ok:
-                    self._tell(self._stopped, report.message(self.cat))
+                    self.tell(self._stopped, report.message(self.cat))
                     return
-                self._tell(self._secret_kept, self._keep_secret(config, typed, keep))
-            kwargs: dict[str, Any] = {"part_size": self.transfer_part_size}
-            if self.transfer_workers is not None:
-                kwargs["workers"] = self.transfer_workers
-            outcome = run_hosting(
-                self.release,
-                app.project.folder,
-                config,
-                secret,
-                record=transfer_of(self.release),
-                now=app.now,
-                save=self.progress_saver(),
-                progress=lambda p: self._tell(self._progress, p),
-                checked=lambda c: self._tell(self._checked, c),
-                cancel=cancel,
+                self.tell(self._secret_kept, self._keep_secret(plan.config, typed, keep))
+            result = transfer_flow.transfer(
+                ctx,
+                folder,
+                plan.config,
+                plan.secret,
+                events=events,
+                full_read=full,
                 resend=frozenset(self.resend),
                 **kwargs,
             )
         except StorageError as error:
-            self._tell(self._stopped, describe(error, self.cat))
+            self.tell(self._stopped, describe(error, self.cat))
             return
         except HdhWizardError as error:
-            self._tell(self._stopped, error.message(self.cat))
+            self.tell(self._stopped, error.message(self.cat))
             return
-        self._tell(self._transferred, outcome)
+        if isinstance(result, Refused):
+            self.tell(self._stopped, result.message(self.cat))
+        elif isinstance(result, AlreadyHosted):
+            self.tell(self._verified, list(result.checks))
+        else:
+            self.tell(self._transferred, result)
 
-    def _tell(self, callback: Callable[..., None], *args: Any) -> None:
-        """From the worker, to the UI thread; nothing once the app is gone (quit during a
-        transfer: what was acknowledged is recorded, the rest is found on the next run)."""
-        if not self.app.is_running:
-            return
-        with contextlib.suppress(RuntimeError):  # it stopped meanwhile
-            self.app.call_from_thread(callback, *args)
-
-    def progress_saver(self) -> Callable[[TransferRecord], None]:
-        """For the worker: each change (upload created, part acknowledged, file verified) goes
-        to the state at once, even if the screen was left."""
-        app, step_id = self.wizard, self.step_id
-
-        def keep(record: TransferRecord) -> None:
-            outputs, now = record.to_outputs(), app.now()
-
-            def save() -> None:
-                if app.apply(lambda r: workflow.record_progress(r, step_id, outputs, now)):
-                    self.record = record  # the progress report updates the table's row
-
-            self._tell(save)  # once the app is gone (quit), the next run finds the parts
-
-        return keep
+    def _saved(self, record: TransferRecord) -> None:
+        self.record = record  # the progress report updates the table's row
 
     def _progress(self, report: HostingProgress) -> None:
         if not self.is_attached:
@@ -590,39 +543,44 @@ class ShareWithHdhStepScreen(StepScreen):
         self.busy = True
         self.show_status(self.t("hosting.verifying"), "working")
         full = self.query_one("#storage-full-read", Checkbox).value
-        self._verify(config, self.secret(), record, full)
+        self._verify(self.flow_context(), config, self.secret(), full)
 
     @work(thread=True, exclusive=True, group="hosting-check")
-    def _verify(
-        self, config: StorageConfig, secret: str, record: TransferRecord, full: bool
-    ) -> None:
+    def _verify(self, ctx: FlowContext, config: StorageConfig, secret: str, full: bool) -> None:
         try:
-            checks = verify_hosted(connect(config, secret), record.objects, full_read=full)
+            checks = transfer_flow.verify(ctx, config, secret, full_read=full)
         except StorageError as error:
-            self.app.call_from_thread(self._verify_failed, describe(error, self.cat))
+            self.tell(self._verify_failed, describe(error, self.cat))
             return
-        self.app.call_from_thread(self._verified, record, checks)
+        except HdhWizardError as error:
+            self.tell(self._verify_failed, error.message(self.cat))
+            return
+        self.tell(self._verified, checks)
 
     def _verify_failed(self, message: str) -> None:
         self.busy = False
         if self.is_attached:
             self.show_status(message, "error")
 
-    def _verified(self, record: TransferRecord, checks: list[HostedCheck]) -> None:
+    def _verified(self, checks: list[HostedCheck]) -> None:
+        """Objects checked again (by "Vérifier", or a transfer of a done step): what is wrong
+        on the server is no longer hosted (the flow reopened the step), and is sent again."""
+        self.running = False
         self.busy = False
         if not self.is_attached:
             return
+        self.query_one("#storage-transfer", Button).disabled = False
+        self.query_one("#storage-cancel", Button).disabled = True
+        self.record = transfer_of(self.release)
         self.checked = {c.path: c for c in checks}
         failed = tuple(c for c in checks if not c.ok)
         if failed:
-            # What is wrong on the server is no longer hosted: the state says so, and the next
-            # transfer sends those files again.
-            self.forget_objects(without_failed(record, failed))
             self.resend |= {c.path for c in failed}
             self.show_status(self.failures_text(failed), "error")
         else:
             self.show_status(self.t("hosting.verified", count=len(checks)), "ok")
-            self._check_public(record.objects)
+            if self.record is not None:
+                self._check_public(self.record.objects)
         self.show_files()
         self.show_urls()
         self.refresh_checks()
@@ -630,33 +588,19 @@ class ShareWithHdhStepScreen(StepScreen):
     @work(thread=True, exclusive=True, group="hosting-public")
     def _check_public(self, objects: tuple[HostedObject, ...]) -> None:
         """The URLs to reference, asked as the public would: a closed bucket is said now."""
-        checks = check_all_public([(o.url, o.size) for o in objects])
-        self.app.call_from_thread(self._public_checked, objects, checks)
+        closed = transfer_flow.closed_to_public(objects)
+        self.tell(self._public_checked, len(objects), closed)
 
-    def _public_checked(self, objects: tuple[HostedObject, ...], checks: list[PublicCheck]) -> None:
+    def _public_checked(self, count: int, closed: list[tuple[HostedObject, PublicCheck]]) -> None:
         if not self.is_attached:
             return
-        closed = [(o, c) for o, c in zip(objects, checks, strict=True) if not c.ok]
         if not closed:
-            text = Text(self.t("hosting.public.all_open", count=len(objects)), style="green")
+            text = Text(self.t("hosting.public.all_open", count=count), style="green")
         else:
             lines = [self.t("hosting.public.some_closed", count=len(closed))]
             lines += ["• " + check.message(self.cat, hosted.path) for hosted, check in closed]
             text = Text("\n".join(lines), style="yellow")
         self.query_one("#hosting-public", Static).update(text)
-
-    def forget_objects(self, record: TransferRecord) -> None:
-        actor, now, step = self.wizard.actor, self.wizard.now(), self.step_id
-        status = self.release.record(step).status
-        outputs = record.to_outputs()
-
-        def change(release: Release) -> Release:
-            if status in (StepStatus.DONE, StepStatus.STALE, StepStatus.SKIPPED):
-                release = workflow.undo_step(release, step, actor, now)[0]
-            return workflow.record_progress(release, step, outputs, now)
-
-        if self.wizard.apply(change):
-            self.record = record
 
     def failures_text(self, failed: tuple[HostedCheck, ...]) -> str:
         lines = [self.t("hosting.not_verified", count=len(failed))]
@@ -731,17 +675,8 @@ class ShareWithHdhStepScreen(StepScreen):
 
     # --- leaving, quitting ---------------------------------------------------------------------
 
-    def action_back(self) -> None:
-        if self.running:  # leaving would hide a transfer still writing the state: cancel first
-            self.notify(self.t("hosting.busy"), severity="warning")
-            return
-        super().action_back()
-
-    def action_commit(self) -> None:
-        if self.running:
-            self.notify(self.t("hosting.busy"), severity="warning")
-            return
-        super().action_commit()
+    def job_running(self) -> bool:
+        return self.running
 
     async def action_quit_guarded(self) -> None:
         if not self.running:
@@ -772,8 +707,8 @@ class ShareWithHdhStepScreen(StepScreen):
 
     def commit_change(self, outputs: dict[str, Any]) -> Callable[[Release], Release]:
         actor, now = self.wizard.actor, self.wizard.now()
-        done = {**outputs, "uploads": {}, "done_by": actor.name}
-        return lambda release: workflow.commit_step(release, self.step_id, done, actor, now)
+        record = TransferRecord.from_outputs(outputs) or TransferRecord({})
+        return lambda release: transfer_flow.committed(release, record, actor, now)
 
     def step_checks(self) -> list[Check]:
         config = self.config()

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from hdh_wizard.core.enums import Environment
 from hdh_wizard.core.release import Release
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.ui.presenters import person_text, route_text, target_text
+from hdh_wizard.present.presenters import person_text, route_text, target_text
 
 
 class ReleaseBanner(Vertical):
@@ -21,9 +21,11 @@ class ReleaseBanner(Vertical):
         self._release = release
 
     def compose(self) -> ComposeResult:
-        yield Static(id="banner-release")
-        yield Static(id="banner-route")
-        yield Static(id="banner-target")
+        # Not markup: the release's and the person's names, and the portal's address, are the
+        # user's text (a name like `Cohorte [/] 2012` would not parse).
+        yield Static(id="banner-release", markup=False)
+        yield Static(id="banner-route", markup=False)
+        yield Static(id="banner-target", markup=False)
 
     def on_mount(self) -> None:
         self.show(self._release)

@@ -12,7 +12,7 @@ from hdh_wizard.core.enums import Group, Requirement, StepStatus
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step, group_title_key
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.ui.presenters import reason_text, status_text, step_title
+from hdh_wizard.present.presenters import reason_text, status_text, step_title
 
 _FINISHED = {StepStatus.DONE, StepStatus.SKIPPED}
 

@@ -42,13 +42,18 @@ class FilePicker(Vertical):
         return list(self._chosen)
 
     def compose(self) -> ComposeResult:
-        yield Label(self._cat.t("files.tree_label", root=str(self._root)), classes="field-label")
+        # Not markup, here and in the error: a folder's name may hold `[/]`.
+        yield Label(
+            self._cat.t("files.tree_label", root=str(self._root)),
+            classes="field-label",
+            markup=False,
+        )
         yield DataTree(self._root, id="file-tree")
         yield Label(self._cat.t("files.path_label"), classes="field-label")
         with Horizontal(id="file-path-row"):
             yield Input(placeholder=self._cat.t("files.path_placeholder"), id="file-path")
             yield Button(self._cat.t("files.add"), id="file-add")
-        yield Static("", id="file-error", classes="field-error")
+        yield Static("", id="file-error", classes="field-error", markup=False)
         yield Label(self._cat.t("files.chosen_label"), classes="field-label")
         yield OptionList(id="file-chosen")
 

@@ -8,6 +8,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from hdh_wizard.core.enums import Role
 from hdh_wizard.core.release import Person
+from hdh_wizard.core.state_file import UnsavableValueError, check_name
 from hdh_wizard.i18n.catalogue import Catalogue
 
 
@@ -38,3 +39,15 @@ class IdentityForm(Vertical):
         pressed = self.query_one("#actor-role", RadioSet).pressed_button
         role = Role(pressed.id.removeprefix("role-")) if pressed and pressed.id else Role.PARTNER
         return Person(name, role) if name else None
+
+    def refusal(self) -> str | None:
+        """Why the name typed cannot be recorded (a line break, a terminal code, too long), by
+        the state file's own rule; None when it can, or while it is empty."""
+        name = self.query_one("#actor-name", Input).value.strip()
+        if not name:
+            return None
+        try:
+            check_name(name, self._cat.t("identity.name"))
+        except UnsavableValueError as error:
+            return error.message(self._cat)
+        return None

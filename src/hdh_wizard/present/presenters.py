@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from rich.text import Text
@@ -32,6 +33,27 @@ STATUS_STYLES: dict[StepStatus, str] = {
     StepStatus.BLOCKED: "red",
     StepStatus.STALE: "magenta",
 }
+
+
+# Invisible characters that reorder the text around them (U+202E shows "txt.exe" as "exe.txt").
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def printable(text: str) -> str:
+    """`text` (a file name, a path, a name read from the state file) safe to print or show:
+    control characters written visibly (`\\x1b`, `\\n`, `\\t`), as are the line separators
+    and the direction controls, so that a name holding ESC cannot act on the terminal, and one
+    holding a line break cannot pass for two lines. Other text is left as it is."""
+    if text.isprintable():  # the usual case, and the quick one
+        return text
+    return "".join(
+        character.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp") or character in _BIDI_CONTROLS
+        else character
+        for character in text
+    )
 
 
 def status_text(cat: Catalogue, status: StepStatus) -> Text:
@@ -88,7 +110,7 @@ def reason_text(cat: Catalogue, status: StepStatus, reason: str) -> str:
 def restored_message(cat: Catalogue, kept: Path | None) -> str:
     if kept is None:
         return cat.t("state_error.restored_nothing_kept")
-    return cat.t("state_error.restored", kept=str(kept))
+    return cat.t("state_error.restored", kept=printable(str(kept)))
 
 
 def resume_lines(cat: Catalogue, report: ResumeReport) -> list[str]:
@@ -97,7 +119,8 @@ def resume_lines(cat: Catalogue, report: ResumeReport) -> list[str]:
     for kind in (FileChangeKind.MODIFIED, FileChangeKind.MISSING, FileChangeKind.UNREADABLE):
         paths = changed_paths(report, kind)
         if paths:
-            lines.append(cat.t(f"resume.files_{kind.value}", paths=", ".join(paths)))
+            shown = ", ".join(printable(path) for path in paths)
+            lines.append(cat.t(f"resume.files_{kind.value}", paths=shown))
     if report.stale_steps:
         lines.append(cat.t("resume.steps_stale", steps=step_list(cat, report.stale_steps)))
     return lines

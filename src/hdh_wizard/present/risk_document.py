@@ -45,7 +45,7 @@ from hdh_wizard.inspect.risk.measures import (
 from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
 from hdh_wizard.inspect.risk.verdicts import rule_sentence, rule_source
-from hdh_wizard.ui.risk_presenters import (
+from hdh_wizard.present.risk_presenters import (
     image_finding_text,
     link_text,
     measure_rows,

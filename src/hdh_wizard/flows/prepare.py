@@ -1,0 +1,190 @@
+"""Route 2, step "prepare the data": a table split on a column, its sample drawn, a folder's
+files (slides) grouped by a mapping table, what was prepared from changed tables given up.
+
+Each run checks the step may be worked on (before anonymity is done, the tables are not the
+ones to publish: they can be looked at, not written from), writes into a staging folder and
+moves the results into `publish/` (`inspect.preparation`), then records the step's new record at
+once, so that `publish/` and the state never part ways. The record's rule: a finished (or
+skipped) step whose files were just replaced is reopened, never left done listing old files
+(what relied on it, the transfer, becomes stale); a stale one is saved as a draft; an open one
+keeps the new record as progress. Committing marks the step done.
+
+Progress and cancel go through `inspect.progress.Progress` (polled by the screen; `cancel()`
+stops the run before it installs anything). Raises `HdhWizardError` (an `OSError` of the disk is
+turned into one) and `Cancelled`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdh_wizard.core import workflow
+from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.preparation import Preparation
+from hdh_wizard.core.release import Release
+from hdh_wizard.core.steps import StepId
+from hdh_wizard.errors import HdhWizardError, StepError
+from hdh_wizard.flows.port import FlowContext
+from hdh_wizard.inspect import preparation as prep
+from hdh_wizard.inspect.preparation import Published
+from hdh_wizard.inspect.progress import Cancelled, Progress
+
+STEP = StepId.PREPARE_DATA
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run's result, as recorded: the step's new record, and whether the run reopened it."""
+
+    preparation: Preparation
+    reopened: bool = False
+
+
+def disk_error(error: OSError) -> HdhWizardError:
+    """A disk or a folder that went away meanwhile, said with the path."""
+    return HdhWizardError(
+        "prepare.error.disk",
+        path=str(error.filename or "—"),
+        detail=error.strerror or type(error).__name__,
+    )
+
+
+def blockers(release: Release) -> list[StepId]:
+    """The steps to finish first; until then the tables are browsed, not written from."""
+    return list(workflow.blockers(release, STEP))
+
+
+def recorded(release: Release) -> Preparation:
+    """What the step records (done or under way)."""
+    return Preparation.from_outputs(dict(release.record(STEP).outputs))
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+
+def split(
+    ctx: FlowContext,
+    folder: Path,
+    before: Preparation,
+    table: Published,
+    column: int,
+    threshold: int | None,
+    progress: Progress,
+    *,
+    tables: Sequence[Published] | None = None,
+) -> Run:
+    """The table split on `column` into `publish/` (values under `threshold` rows grouped)."""
+    return _run(
+        ctx,
+        lambda release: prep.split_into_publish(
+            release, folder, before, table, column, threshold, progress, tables=tables
+        ),
+    )
+
+
+def sample(
+    ctx: FlowContext,
+    folder: Path,
+    before: Preparation,
+    table: Published,
+    *,
+    size: int | None,
+    fraction: float | None,
+    seed: int,
+    stratify_column: int | None,
+    progress: Progress,
+    tables: Sequence[Published] | None = None,
+) -> Run:
+    """The table's sample drawn into `publish/` (`size` rows or a `fraction`, from `seed`)."""
+    return _run(
+        ctx,
+        lambda release: prep.sample_into_publish(
+            release,
+            folder,
+            before,
+            table,
+            size=size,
+            fraction=fraction,
+            seed=seed,
+            stratify_column_index=stratify_column,
+            progress=progress,
+            tables=tables,
+        ),
+    )
+
+
+def split_folder(
+    ctx: FlowContext,
+    folder: Path,
+    before: Preparation,
+    source: Published,
+    mapping: Published,
+    file_column: int,
+    value_column: int,
+    progress: Progress,
+    *,
+    folders: Sequence[Published] | None = None,
+) -> Run:
+    """The files of the published folder `source` grouped by `mapping`'s value column."""
+    return _run(
+        ctx,
+        lambda release: prep.split_folder_into_publish(
+            release,
+            folder,
+            before,
+            source,
+            mapping,
+            file_column,
+            value_column,
+            progress,
+            folders=folders,
+        ),
+    )
+
+
+def drop(ctx: FlowContext, folder: Path, before: Preparation, sources: Sequence[str]) -> Run:
+    """What was prepared from `sources` (tables changed or gone since) given up. Allowed before
+    the steps it waits for: it only removes what this step wrote."""
+    return _run(ctx, lambda release: prep.drop_prepared(release, folder, before, sources), False)
+
+
+def _run(ctx: FlowContext, work: Callable[[Release], Preparation], writes: bool = True) -> Run:
+    release = ctx.release
+    waiting = blockers(release) if writes else []
+    if waiting:
+        raise StepError(
+            "error.step_not_available",
+            step=STEP.value,
+            blockers=", ".join(b.value for b in waiting),
+        )
+    if ctx.cancel.is_set():
+        raise Cancelled
+    try:
+        after = work(release)
+    except OSError as error:
+        raise disk_error(error) from error
+    return record(ctx, after)
+
+
+# --- the record and the commit -----------------------------------------------------------------
+
+
+def record(ctx: FlowContext, preparation: Preparation) -> Run:
+    """Keep a run's result in the state at once (the files are on disk now); see the module
+    for the reopen rule."""
+    outputs = preparation.to_outputs()
+    status = ctx.release.record(STEP).status
+    if status in workflow.SATISFIED:
+        ctx.reopen(STEP)  # the files of the finished step were just replaced
+    elif status is StepStatus.STALE:
+        ctx.save_draft(STEP, outputs)
+        return Run(preparation)
+    ctx.record_progress(STEP, outputs)
+    return Run(preparation, reopened=status in workflow.SATISFIED)
+
+
+def commit(ctx: FlowContext, preparation: Preparation) -> Release:
+    """Mark the step done with what was prepared."""
+    return ctx.commit(STEP, preparation.to_outputs())
