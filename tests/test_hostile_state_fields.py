@@ -503,7 +503,7 @@ def test_too_many_values_in_one_step_are_refused() -> None:
         (("files", 0, "size"), 2**63, "state.invalid_value"),
         (("files", 0, "mtime_ns"), -(2**63) - 1, "state.invalid_value"),
         (("created_at",), "2201-01-01T00:00:00+00:00", "state.date_out_of_range"),
-        (("target", "url"), "https://demo.data.gouv.fr", "state.invalid_value"),
+        (("target", "url"), "ftp://www.data.gouv.fr", "state.invalid_value"),
         (("steps", "anonymity", "outputs", "risk"), float("nan"), "state.invalid_value"),
         (("steps", "anonymity", "outputs", "notes"), "a\x00b", "state.forbidden_character"),
         (("steps", "anonymity", "reason"), "\x1b]0;titre\x07", "state.forbidden_character"),

@@ -406,3 +406,20 @@ def test_no_sample_unique_means_no_population_unique() -> None:
 def test_class_size_histogram_is_one_streaming_count() -> None:
     frame = frame_of([["a", "p"], ["a", "p"], ["b", "p"]], ["x", "y"])
     assert pop.class_size_histogram(frame, ["x", "y"]) == {1: 1, 2: 1}
+
+
+def test_a_search_whose_classes_would_not_fit_is_refused_naming_the_widest_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sr, "MAX_COMBINATIONS", 50)
+    frame = pl.DataFrame(
+        {"date": [f"2020-01-{1 + i % 27:02d}" for i in range(400)], "sexe": ["F", "M"] * 200}
+    ).lazy()
+    with pytest.raises(HdhWizardError) as refused:
+        sr.search(
+            frame,
+            {"date": hz.categorical_hierarchy, "sexe": hz.categorical_hierarchy},
+            sr.Rules(k=5),
+        )
+    assert refused.value.key == "risk.search.error.too_many_combinations"
+    assert refused.value.params["columns"].startswith("date (≈27)")

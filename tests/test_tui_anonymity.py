@@ -155,6 +155,12 @@ async def test_commit_needs_justifications_and_the_attestation_then_writes_the_r
         screen.query_one("#attest-organization", Input).value = "Consortium VisioMel"
         await pilot.pause()
         failing = [c.key for c in screen.all_checks() if not c.ok]
+        # The proposed removals (id_patient, id_lame) hold only once the copy is written.
+        assert failing == ["risk.check.copies", "risk.check.attestation"]
+        screen.query_one("#risk-export").press()
+        name = "donnees/cohorte_melanome.csv"
+        await _until(pilot, lambda: name in screen.replacements and not screen.working)
+        failing = [c.key for c in screen.all_checks() if not c.ok]
         assert failing == ["risk.check.attestation"]  # not confirmed yet
         screen.query_one("#attest-confirm", Checkbox).value = True
         await pilot.pause()

@@ -29,6 +29,7 @@ COMMANDS = (
     "publish",
     "keys",
     "transfer",
+    "prepare",
 )
 DEMO_FOLDER = "hdh-wizard-demo"
 
@@ -109,6 +110,26 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
             metavar="N",
             help=cat.t("cli.transfer.workers"),
         )
+    elif command == "prepare":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        parser.add_argument("--split", metavar="TABLE", help=cat.t("cli.prepare.split"))
+        parser.add_argument("--column", metavar="COLONNE", help=cat.t("cli.prepare.column"))
+        parser.add_argument("--group-below", metavar="N", help=cat.t("cli.prepare.group_below"))
+        parser.add_argument("--sample", metavar="TABLE", help=cat.t("cli.prepare.sample"))
+        parser.add_argument("--size", metavar="N", help=cat.t("cli.prepare.size"))
+        parser.add_argument("--fraction", metavar="PART", help=cat.t("cli.prepare.fraction"))
+        parser.add_argument("--seed", metavar="N", help=cat.t("cli.prepare.seed"))
+        parser.add_argument("--stratify", action="store_true", help=cat.t("cli.prepare.stratify"))
+        parser.add_argument("--slides", metavar="DOSSIER", help=cat.t("cli.prepare.slides"))
+        parser.add_argument("--mapping", metavar="TABLE", help=cat.t("cli.prepare.mapping"))
+        parser.add_argument(
+            "--file-column", metavar="COLONNE", help=cat.t("cli.prepare.file_column")
+        )
+        parser.add_argument(
+            "--value-column", metavar="COLONNE", help=cat.t("cli.prepare.value_column")
+        )
+        parser.add_argument("--commit", action="store_true", help=cat.t("cli.prepare.commit"))
+        parser.add_argument("--staff", metavar="NOM", type=_name(cat), help=cat.t("cli.help.staff"))
     elif command in ("check", "convert"):
         parser.add_argument("paths", nargs="+", help=cat.t("cli.check.paths"))
         parser.add_argument("--follow-links", action="store_true", help=cat.t("cli.check.follow"))
@@ -331,6 +352,25 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
         return run_transfer(
             cat, folder, part_size=args.part_size, workers=args.workers, actor=_staff(args.staff)
         )
+    if command == "prepare":
+        from hdh_wizard.cli.prepare import PrepareRequest, run_prepare
+
+        request = PrepareRequest(
+            split=args.split,
+            column=args.column,
+            group_below=args.group_below,
+            sample=args.sample,
+            size=args.size,
+            fraction=args.fraction,
+            seed=args.seed,
+            stratify=args.stratify,
+            slides=args.slides,
+            mapping=args.mapping,
+            file_column=args.file_column,
+            value_column=args.value_column,
+            commit=args.commit,
+        )
+        return run_prepare(cat, folder, request, actor=_staff(args.staff))
     if command == "restore-backup":
         from hdh_wizard.cli.restore import restore
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hdh_wizard.core.enums import ENVIRONMENT_URLS, Environment, Role, Route, StepStatus
+from hdh_wizard.core.enums import Environment, Role, Route, StepStatus
 from hdh_wizard.core.migrations import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -488,14 +488,10 @@ class _Document:
         return path
 
     def url(self, value: Any, where: Where, environment: Environment) -> str:
-        """A portal's address: http(s) with a host; data.gouv.fr's own for demo and production,
-        so that the banner never says "production" while the wizard talks to another site."""
+        """A portal's address: http(s) with a host. (A rehearsal may aim the production target at
+        a local data.gouv.fr: the tests do; the API key from the environment still goes only to
+        data.gouv.fr or to the portal HDH_WIZARD_API_URL names.)"""
         url = self.text(value, where, limit=URL_MAX, required=True)
-        known = ENVIRONMENT_URLS.get(environment)
-        if known is not None:
-            if url.rstrip("/").lower() != known:
-                self.invalid(where, value, known)
-            return url
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number

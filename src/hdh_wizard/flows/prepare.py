@@ -21,17 +21,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hdh_wizard.core import workflow
+from hdh_wizard.core.checks import Check
 from hdh_wizard.core.enums import StepStatus
-from hdh_wizard.core.preparation import Preparation
+from hdh_wizard.core.preparation import Preparation, step_checks
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError, StepError
 from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.inspect import preparation as prep
-from hdh_wizard.inspect.preparation import Published
+from hdh_wizard.inspect.preparation import Choices, Published, missing_outputs
 from hdh_wizard.inspect.progress import Cancelled, Progress
 
 STEP = StepId.PREPARE_DATA
+
+
+class NotReady(StepError):
+    """Committing asked while a check fails: `failed` says which."""
+
+    key = "step.not_ready"
+
+    def __init__(self, failed: Sequence[Check]) -> None:
+        super().__init__()
+        self.failed = tuple(failed)
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,40 @@ def blockers(release: Release) -> list[StepId]:
 def recorded(release: Release) -> Preparation:
     """What the step records (done or under way)."""
     return Preparation.from_outputs(dict(release.record(STEP).outputs))
+
+
+def published(release: Release, folder: Path) -> Choices:
+    """The tables and folders the release publishes: what can be prepared."""
+    return prep.choices(release, folder)
+
+
+def find(found: Sequence[Published], stored: str) -> Published:
+    """The published table (or folder) `stored`, as the state names it."""
+    wanted = stored.strip().rstrip("/")
+    match = next((p for p in found if p.stored == wanted), None)
+    if match is None:
+        names = ", ".join(p.stored for p in found) or "—"
+        raise HdhWizardError("prepare.flow.not_published", name=stored, names=names)
+    return match
+
+
+def column_index(table: Published, name: str) -> int:
+    """The index of the column `name` (or its number, from 1) in the table's header."""
+    columns = prep.table_columns(table)
+    if name in columns:
+        return columns.index(name)
+    if name.strip().isdigit() and 1 <= int(name) <= len(columns):
+        return int(name) - 1
+    raise HdhWizardError(
+        "prepare.flow.no_column", name=name, file=table.stored, columns=", ".join(columns)
+    )
+
+
+def checks(folder: Path, preparation: Preparation, found: Choices | None) -> list[Check]:
+    """What committing asks: something prepared, every file still as written, from the tables
+    as they are now (`found`: the published ones, once listed; None: not checked yet)."""
+    outdated = preparation.outdated(prep.versions(found)) if found is not None else []
+    return step_checks(preparation, missing_outputs(folder, preparation), outdated)
 
 
 # --- the runs ----------------------------------------------------------------------------------
@@ -185,6 +230,9 @@ def record(ctx: FlowContext, preparation: Preparation) -> Run:
     return Run(preparation, reopened=status in workflow.SATISFIED)
 
 
-def commit(ctx: FlowContext, preparation: Preparation) -> Release:
-    """Mark the step done with what was prepared."""
-    return ctx.commit(STEP, preparation.to_outputs())
+def commit(ctx: FlowContext, folder: Path, preparation: Preparation) -> Release:
+    """Mark the step done with what was prepared, once its checks pass (`NotReady` else)."""
+    failed = [c for c in checks(folder, preparation, published(ctx.release, folder)) if not c.ok]
+    if failed:
+        raise NotReady(failed)
+    return ctx.commit_if_changed(STEP, preparation.to_outputs())  # done again: no new entry

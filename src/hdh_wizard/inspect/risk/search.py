@@ -49,6 +49,12 @@ ERROR_MAX_NODES = "risk.search.error.max_nodes"  # value
 ERROR_TOO_MANY_QUASI = "risk.search.error.too_many_quasi"  # count, limit
 
 MAX_QUASI = 20
+# The class table holds one row per combination of quasi-identifier (and sensitive) values, in
+# memory: beyond this many (about 1 GiB), the search refuses before reading the data whole and
+# says which columns hold the most values. Counted first with a HyperLogLog sketch (streaming,
+# a few kB), so a near-unique table costs one quick pass, never the machine's memory.
+MAX_COMBINATIONS = 5_000_000
+ERROR_TOO_MANY_COMBINATIONS = "risk.search.error.too_many_combinations"  # count, limit, columns
 DEFAULT_MAX_NODES = 2_000
 DEFAULT_KEEP = 5
 _DIGITS = 1e10  # ARX floors each column's loss to 10 decimals
@@ -217,6 +223,28 @@ def _class_table(
     grouped = frame.group_by(keys).agg(pl.len().alias("n")).collect(engine="streaming")
     distinct = [grouped.get_column(f"c{i}").unique() for i in range(len(quasi))]
     return grouped, distinct
+
+
+def _check_combinations(
+    frame: pl.LazyFrame, quasi: Sequence[str], sensitive: Sequence[str]
+) -> None:
+    """Refuse a search whose class table would not fit (see `MAX_COMBINATIONS`), naming the
+    quasi-identifiers with the most distinct values: generalising them first is the way out."""
+    names = [*quasi, *sensitive]
+    texts = [column(frame, n).cast(pl.String) for n in names]
+    sketches = [pl.struct(texts).hash(0x4844482D).approx_n_unique().alias("all")] + [
+        text.approx_n_unique().alias(f"d{i}") for i, text in enumerate(texts[: len(quasi)])
+    ]
+    row = frame.select(sketches).collect(engine="streaming").row(0, named=True)
+    if row["all"] <= MAX_COMBINATIONS:
+        return
+    widest = sorted(range(len(quasi)), key=lambda i: -row[f"d{i}"])[:3]
+    raise HdhWizardError(
+        ERROR_TOO_MANY_COMBINATIONS,
+        count=row["all"],
+        limit=MAX_COMBINATIONS,
+        columns=", ".join(f"{quasi[i]} (≈{row[f'd{i}']})" for i in widest),
+    )
 
 
 def _encode(values: pl.Series, labels: Sequence[str]) -> Codes:
@@ -426,6 +454,9 @@ def search(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise HdhWizardError(ERROR_MAX_NODES, value=str(max_nodes))
     check_columns(frame.collect_schema().names(), quasi, sensitive, "")
+    _check_combinations(frame, quasi, sensitive)
+    if check is not None:
+        check()
     grouped, distinct = _class_table(frame, quasi, sensitive)
     dimensions = []
     for name, values in zip(quasi, distinct, strict=True):

@@ -36,6 +36,12 @@ def step_checks(report: RiskReport | None) -> list[Check]:
                 {"min": MIN_JUSTIFICATION},
             )
         )
+    # The verdicts hold for the copies: a table with rules must be published as its copy, never
+    # as the original the rules were only simulated on.
+    uncopied = [
+        t.scan.table for t in report.tables if t.choice.rules and not report.copy_of(t.scan.table)
+    ]
+    checks.append(Check("risk.check.copies", not uncopied, {"tables": ", ".join(uncopied) or "—"}))
     checks.append(Check("risk.check.attestation", attestation_complete(report.attestation)))
     return checks
 

@@ -42,6 +42,7 @@ from hdh_wizard.inspect.risk.analysis import (
 )
 from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
+from hdh_wizard.inspect.risk.linkability import persistent_identifier_name
 from hdh_wizard.inspect.risk.measures import DEFAULT_THRESHOLD, check_threshold
 from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.release import (
@@ -323,6 +324,12 @@ class AnonymityStepScreen(StepScreen):
             return  # edited meanwhile: the solutions answer another choice
         self.searches[table] = found
         self._show_search()
+        solutions = self.query_one("#risk-solutions", DataTable)
+        if solutions.display:
+            # The next key is the choice of a solution: Enter applies the highlighted one.
+            solutions.focus()
+            solutions.move_cursor(row=0)
+            self.call_after_refresh(solutions.scroll_visible)
 
     def _written(self, written: list[Replacement]) -> None:
         for item in written:
@@ -411,6 +418,9 @@ class AnonymityStepScreen(StepScreen):
         text = Text()
         for finding in scan.findings:
             text.append(f"• {finding_text(self.cat, finding)}\n")
+        for column in scan.columns:
+            if persistent_identifier_name(column):
+                text.append(f"• {self.t('risk.screen.persistent', column=column)}\n")
         findings.update(text or self.t("risk.screen.no_findings"))
         self.query_one("#risk-threshold", Input).value = str(choice.threshold)
 
