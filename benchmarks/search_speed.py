@@ -28,26 +28,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from inspect_speed import _PEAK, GIB, WC_CHILD, Measure, generate, measure, show, warm_up  # noqa: E402
+from risk_speed import WIZARD_CHILD as MEASURE_CHILD  # noqa: E402
 
 SPEED_GOAL = 3.0
 MEMORY_GOAL = 1 * GIB
 
-MEASURE_CHILD = (
-    _PEAK
-    + """
-import json, time
-from pathlib import Path
-from hdh_wizard.inspect.risk.measures import measure_risk
-from hdh_wizard.inspect.risk.tables import open_tables
-path, quasi, sensitive = Path(sys.argv[1]), sys.argv[2].split(","), sys.argv[3].split(",")
-start = time.perf_counter()
-with open_tables(path, path.name) as (table,):
-    m = measure_risk(table.frame, quasi, [s for s in sensitive if s])
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "maxrss": peak_kib(), "anon": peak_anon_kib(),
-                  "classes": m.classes, "k": m.k}))
-"""
-)
 SEARCH_CHILD = (
     _PEAK
     + """

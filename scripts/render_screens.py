@@ -272,7 +272,10 @@ async def _inspected(pilot: Pilot[None]) -> None:
         if getattr(screen, "reports", None) and tables and tables.first().row_count:
             break
         await pilot.pause(0.1)
-    await pilot.pause(0.2)
+    # The first row's highlight fills the detail below through a message: let it arrive, also
+    # on a loaded machine.
+    for _ in range(3):
+        await pilot.pause(0.2)
 
 
 async def _anonymity_measured(pilot: Pilot[None]) -> None:

@@ -59,7 +59,7 @@ def test_split_sample_and_slides_then_commit_headless(
     assert code == 0, err
     assert "selon « stade_pronostique »" in out and "graine 42" in out
     assert "publish/lames__stade_pronostique" in out
-    assert "« Préparation des données" in out or "validée" in out
+    assert "Étape « Préparer les données (échantillon, découpage) » validée" in out
     release = projects.read_project(tmp_path)
     assert release.record(STEP).status is StepStatus.DONE
     prepared = preparation_of(release)
@@ -79,6 +79,10 @@ def test_split_sample_and_slides_then_commit_headless(
 def test_options_missing_their_companion_are_usage_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    for lang in ("fr", "en"):
+        with pytest.raises(SystemExit) as shown:
+            main(["prepare", "--help", "--lang", lang])
+        assert shown.value.code == 0 and "--fraction" in capsys.readouterr().out
     hosted_project(tmp_path)
     before = (tmp_path / "hdh-release.yaml").read_bytes()
     assert prepare(tmp_path) == 2

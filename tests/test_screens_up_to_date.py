@@ -6,7 +6,9 @@ When this fails after a deliberate change, regenerate with `python scripts/rende
 from __future__ import annotations
 
 import asyncio
+import html
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -35,9 +37,18 @@ def test_screen_svg_is_up_to_date(scenario: object) -> None:
     stored = ROOT / "screens" / f"{scenario.name}.svg"  # type: ignore[attr-defined]
     assert stored.exists(), f"missing {stored}: run python scripts/render_screens.py"
     svg = asyncio.run(RENDERER.render(scenario))
-    assert svg == stored.read_text(encoding="utf-8"), (
-        f"{stored.name} is out of date: run python scripts/render_screens.py and review the diff"
+    expected = stored.read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(_lines(expected), _lines(svg), strict=False) if a != b]
+    assert svg == expected, (
+        f"{stored.name} is out of date: run python scripts/render_screens.py and review the diff;"
+        f" first changed lines (stored → now): {changed[:5]}"
     )
+
+
+def _lines(svg: str) -> list[str]:
+    """The text the screen shows, line by line, out of its SVG."""
+    texts = re.findall(r"<text[^>]*>.*?</text>", svg)
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in texts]
 
 
 def test_snapshots_hold_no_secret() -> None:

@@ -129,7 +129,6 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
             "--value-column", metavar="COLONNE", help=cat.t("cli.prepare.value_column")
         )
         parser.add_argument("--commit", action="store_true", help=cat.t("cli.prepare.commit"))
-        parser.add_argument("--staff", metavar="NOM", type=_name(cat), help=cat.t("cli.help.staff"))
     elif command in ("check", "convert"):
         parser.add_argument("paths", nargs="+", help=cat.t("cli.check.paths"))
         parser.add_argument("--follow-links", action="store_true", help=cat.t("cli.check.follow"))
@@ -370,7 +369,7 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
             value_column=args.value_column,
             commit=args.commit,
         )
-        return run_prepare(cat, folder, request, actor=_staff(args.staff))
+        return run_prepare(cat, folder, request)
     if command == "restore-backup":
         from hdh_wizard.cli.restore import restore
 

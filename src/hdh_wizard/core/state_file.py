@@ -169,6 +169,7 @@ _UNSAVED_KEYS = {
     "state.date_out_of_range": "state.unsaved_date_out_of_range",
     "state.nested_too_deeply": "state.unsaved_nested_too_deeply",
     "state.too_many_values": "state.unsaved_too_many_values",
+    "state.secret_key": "state.unsaved_secret_key",
 }
 
 
@@ -570,6 +571,8 @@ class _Document:
                 if not isinstance(key, str):
                     self.invalid((*where, str(key)), key, _EXPECT_TEXT)
                 self.text(key, (*where, key), limit=OUTPUT_KEY_MAX, refused=_NUL)
+                if looks_like_secret(key):  # credentials live in the keyring, never here
+                    self.fail("state.secret_key", (*where, key))
             return {key: self.plain(item, (*where, key), depth - 1) for key, item in value.items()}
         self.invalid(where, value, _EXPECT_PLAIN)
 

@@ -182,6 +182,9 @@ def _compression_name(value: Any) -> str:
     return str(getattr(value, "name", None) or int(value))
 
 
+_TIFFFILE_LOGGERS = ("tifffile", "tifffile.tifffile")
+
+
 class _TifffileLog(logging.Handler):
     """Collects what tifffile logs while this thread reads a file.
 
@@ -193,6 +196,7 @@ class _TifffileLog(logging.Handler):
         super().__init__(logging.WARNING)
         self.thread = threading.get_ident()
         self.messages: list[str] = []
+        self._saved: list[tuple[logging.Logger, bool, int]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
@@ -202,6 +206,16 @@ class _TifffileLog(logging.Handler):
             self.messages.append(message)
 
     def __enter__(self) -> _TifffileLog:
+        # Another library may have configured logging meanwhile (a `dictConfig` disables the
+        # loggers that exist, a level may hide warnings): tifffile's own loggers are made to
+        # speak for the time of the read, then put back as they were.
+        self._saved = []
+        for name in _TIFFFILE_LOGGERS:
+            logger = logging.getLogger(name)
+            self._saved.append((logger, logger.disabled, logger.level))
+            logger.disabled = False
+            if logger.level > logging.WARNING:
+                logger.setLevel(logging.WARNING)
         logging.getLogger("tifffile").addHandler(self)
         return self
 
@@ -212,6 +226,9 @@ class _TifffileLog(logging.Handler):
         traceback: TracebackType | None,
     ) -> None:
         logging.getLogger("tifffile").removeHandler(self)
+        for logger, disabled, level in self._saved:
+            logger.disabled = disabled
+            logger.setLevel(level)
 
 
 # --- PNG and JPEG ------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ live in `inspect.risk`; this screen only gathers the choices and shows the resul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -79,6 +80,7 @@ from hdh_wizard.present.risk_presenters import (
 )
 from hdh_wizard.ui.steps.base import StepScreen
 
+T = TypeVar("T")
 REPORT_FOLDER = "rapport"
 LIVE_MEASURE_BYTES = 50_000_000  # tables up to this size are measured again at each edit
 LIVE_DELAY = 0.4  # seconds without an edit before measuring
@@ -134,8 +136,9 @@ class AnonymityStepScreen(StepScreen):
         with Horizontal(id="risk-actions"):
             yield Button(self.t("risk.screen.measure"), id="risk-measure", variant="primary")
             yield Button(self.t("risk.screen.search"), id="risk-search")
-            yield Checkbox(self.t("risk.screen.search_inference"), True, id="risk-search-inference")
             yield Button(self.t("risk.screen.export"), id="risk-export", variant="warning")
+        # Under the buttons: at 80 columns a row of three buttons and a checkbox does not fit.
+        yield Checkbox(self.t("risk.screen.search_inference"), True, id="risk-search-inference")
         yield Static(id="risk-search-status", classes="risk-block")
         yield DataTable(id="risk-solutions", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="risk-measures", cursor_type="none", zebra_stripes=True)
@@ -204,16 +207,27 @@ class AnonymityStepScreen(StepScreen):
         self.sources = find_sources(paths, folder)
         self.progress = Progress(total_bytes=sum(e.size for e in self.sources.tables))
         self._set_working(True)
-        self._scan(self.sources, self.progress)
+        sources, progress = self.sources, self.progress
+        self._job(lambda: scan_sources(sources, progress, self._initial_choice), self._scanned)
 
     @work(thread=True, exclusive=True, group="risk")
-    def _scan(self, sources: Sources, progress: Progress) -> None:
+    def _job(
+        self,
+        task: Callable[[], T],
+        done: Callable[[T], None],
+        undo: Callable[[], None] | None = None,
+    ) -> None:
+        """Run `task` off the UI thread and hand its result to `done`; a cancel or an error the
+        user can act on goes to `_stopped` instead, after `undo` (all or nothing)."""
         try:
-            scanned = scan_sources(sources, progress, self._initial_choice)
-        except Cancelled:
-            self.app.call_from_thread(self._stopped, None)
+            result = task()
+        except (Cancelled, HdhWizardError) as stop:
+            if undo is not None:
+                undo()
+            error = stop if isinstance(stop, HdhWizardError) else None
+            self.app.call_from_thread(self._stopped, error)
             return
-        self.app.call_from_thread(self._scanned, scanned)
+        self.app.call_from_thread(done, result)
 
     def _initial_choice(self, scan: TableScan) -> Choice:
         """The choice saved in a draft or the finished step, if it still fits; else the proposal."""
@@ -230,71 +244,38 @@ class AnonymityStepScreen(StepScreen):
                 return restored
         return default_choice(scan)
 
-    @work(thread=True, exclusive=True, group="risk")
-    def _measure(self, ref: TableRef, scan: TableScan, choice: Choice, progress: Progress) -> None:
-        try:
-            risk = assess_ref(ref, scan, choice, progress)
-        except Cancelled:
-            self.app.call_from_thread(self._stopped, None)
-            return
-        except HdhWizardError as error:
-            self.app.call_from_thread(self._stopped, error)
-            return
-        self.app.call_from_thread(self._measured, risk)
-
-    @work(thread=True, exclusive=True, group="risk")
-    def _export(self, jobs: list[tuple[TableRef, TableRisk]], progress: Progress) -> None:
+    def _export_task(
+        self, jobs: list[tuple[TableRef, TableRisk]], progress: Progress, written: list[Replacement]
+    ) -> list[Replacement]:
         """Write the copies of `jobs`; copies with re-keyed identifiers share one new key, so
         their codes join (the key lives only as long as this job)."""
         publish = self.wizard.project.folder / PUBLISH_FOLDER
         key = ReleaseKey.new() if any(risk.choice.rekeyed for _, risk in jobs) else None
         names = {ref.name for ref, _ in jobs}
-        written: list[Replacement] = []
-        try:
-            for ref, risk in jobs:
-                taken = {r.output for s, r in self.replacements.items() if s not in names}
-                taken |= {w.output for w in written}
-                written.append(
-                    export_ref(
-                        ref, risk.choice, publish, risk.original.records, progress, taken, key
-                    )
-                )
-        except (Cancelled, HdhWizardError) as stop:
-            for item in written:  # all or none: re-keyed copies must share their key
-                item.output.unlink(missing_ok=True)
-            error = stop if isinstance(stop, HdhWizardError) else None
-            self.app.call_from_thread(self._stopped, error)
-            return
-        self.app.call_from_thread(self._written, written)
+        for ref, risk in jobs:
+            taken = {r.output for s, r in self.replacements.items() if s not in names}
+            taken |= {w.output for w in written}
+            records = risk.original.records
+            written.append(export_ref(ref, risk.choice, publish, records, progress, taken, key))
+        return written
 
-    @work(thread=True, exclusive=True, group="risk")
-    def _search(self, ref: TableRef, choice: Choice, progress: Progress, inference: bool) -> None:
-        try:
-            found = search_ref(ref, choice, progress, inference=inference)
-        except Cancelled:
-            self.app.call_from_thread(self._stopped, None)
-            return
-        except HdhWizardError as error:
-            self.app.call_from_thread(self._stopped, error)
-            return
-        self.app.call_from_thread(self._searched, ref.name, choice, found)
-
-    @work(thread=True, exclusive=True, group="risk")
-    def _clean(self, progress: Progress) -> None:
+    def _clean_task(self, progress: Progress, written: list[Replacement]) -> list[Replacement]:
         publish = self.wizard.project.folder / PUBLISH_FOLDER
         dirty = {i.path for i in self.images if i.findings}
-        written: list[Replacement] = []
-        try:
-            for entry in self.sources.slides:
-                if entry.display in dirty:
-                    written.append(clean_slide(entry, publish, progress))
-        except (Cancelled, HdhWizardError) as stop:
-            for item in written:  # all or none: a half-cleaned set would mislead
-                item.output.unlink(missing_ok=True)
-            error = stop if isinstance(stop, HdhWizardError) else None
-            self.app.call_from_thread(self._stopped, error)
-            return
-        self.app.call_from_thread(self._written, written)
+        for entry in self.sources.slides:
+            if entry.display in dirty:
+                written.append(clean_slide(entry, publish, progress))
+        return written
+
+    def _describe_task(self, report: RiskReport, progress: Progress) -> RiskReport:
+        """What the report needs beyond the measures (per-rule counts, classes at risk, the
+        inputs' SHA-256): one more pass over each table."""
+        details, hashes = [], []
+        for ref in self.refs:
+            described, digest = describe_ref(ref, self.risks[ref.name], progress)
+            details.append(described)
+            hashes.append(digest)
+        return replace(report, details=tuple(details), provenance=Provenance.current(hashes))
 
     # --- results back on the UI thread -----------------------------------------------------------
 
@@ -612,7 +593,12 @@ class AnonymityStepScreen(StepScreen):
         elif button == "risk-clean-images":
             self.progress = Progress()
             self._set_working(True, writing=True)
-            self._clean(self.progress)
+            progress, written = self.progress, list[Replacement]()
+            self._job(
+                lambda: self._clean_task(progress, written),
+                self._written,
+                lambda: _remove_copies(written),  # a half-cleaned set would mislead
+            )
         elif button == "risk-cancel":
             if self.progress is not None:
                 self.progress.cancel()
@@ -636,7 +622,8 @@ class AnonymityStepScreen(StepScreen):
         self.choices[ref.name] = choice
         self.progress = Progress()
         self._set_working(True)
-        self._measure(ref, self.scans[ref.name], choice, self.progress)
+        scan, progress = self.scans[ref.name], self.progress
+        self._job(lambda: assess_ref(ref, scan, choice, progress), self._measured)
 
     def _start_search(self) -> None:
         ref = self._current_ref()
@@ -645,7 +632,11 @@ class AnonymityStepScreen(StepScreen):
         self.progress = Progress()
         self._set_working(True)
         inference = self.query_one("#risk-search-inference", Checkbox).value
-        self._search(ref, self.choices[ref.name], self.progress, inference)
+        choice, progress = self.choices[ref.name], self.progress
+        self._job(
+            lambda: search_ref(ref, choice, progress, inference=inference),
+            lambda found: self._searched(ref.name, choice, found),
+        )
 
     def _start_export(self) -> None:
         ref = self._current_ref()
@@ -671,7 +662,12 @@ class AnonymityStepScreen(StepScreen):
                 jobs.append((other, measured))
         self.progress = Progress()
         self._set_working(True, writing=True)
-        self._export(jobs, self.progress)
+        progress, written = self.progress, list[Replacement]()
+        self._job(
+            lambda: self._export_task(jobs, progress, written),
+            self._written,
+            lambda: _remove_copies(written),  # re-keyed copies must share their key: all or none
+        )
 
     # --- the step --------------------------------------------------------------------------------
 
@@ -739,26 +735,8 @@ class AnonymityStepScreen(StepScreen):
         # The report's per-rule counts, classes at risk and input hashes take one more pass.
         self.progress = Progress()
         self._set_working(True)
-        self._describe(report, self.progress)
-
-    @work(thread=True, exclusive=True, group="risk")
-    def _describe(self, report: RiskReport, progress: Progress) -> None:
-        details, hashes = [], []
-        try:
-            for ref in self.refs:
-                described, digest = describe_ref(ref, self.risks[ref.name], progress)
-                details.append(described)
-                hashes.append(digest)
-        except Cancelled:
-            self.app.call_from_thread(self._stopped, None)
-            return
-        except HdhWizardError as error:
-            self.app.call_from_thread(self._stopped, error)
-            return
-        described_report = replace(
-            report, details=tuple(details), provenance=Provenance.current(hashes)
-        )
-        self.app.call_from_thread(self._commit_report, described_report)
+        progress = self.progress
+        self._job(lambda: self._describe_task(report, progress), self._commit_report)
 
     def _commit_report(self, report: RiskReport) -> None:
         self._set_working(False)
@@ -774,6 +752,11 @@ class AnonymityStepScreen(StepScreen):
         if self.wizard.apply(self.commit_change(outputs)):
             self.notify(self.t("risk.screen.committed", folder=REPORT_FOLDER + "/"))
             self.dismiss(None)
+
+
+def _remove_copies(written: list[Replacement]) -> None:
+    for item in written:
+        item.output.unlink(missing_ok=True)
 
 
 _ATTEST_FIELDS = ("name", "role", "organization")
