@@ -63,3 +63,16 @@ def test_an_invalid_choice_is_explained_in_french(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["keys", "oublier"])
     assert "choix invalide : 'oublier'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("french_cli_in_tmp_path")
+def test_the_demo_says_it_was_created_only_when_the_wizard_does_not_open_over_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["demo", str(tmp_path / "a"), "--no-open"]) == 0
+    assert "démonstration" in capsys.readouterr().out
+    monkeypatch.setattr("hdh_wizard.cli.tui.run_tui", lambda cat, folder: 0)
+    assert main(["demo", str(tmp_path / "b")]) == 0
+    # The wizard opened over the terminal: a line printed before it shows only once it is left.
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "b" / "hdh-release.yaml").is_file()

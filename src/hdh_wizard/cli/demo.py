@@ -11,8 +11,13 @@ from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.project import acquire_lock, create_project, has_project
 
 
-def ensure_demo_project(cat: Catalogue, folder: Path, now: datetime | None = None) -> bool:
-    """Create the demo project in `folder` unless one is there; True when it was created."""
+def ensure_demo_project(
+    cat: Catalogue, folder: Path, now: datetime | None = None, *, announce: bool = True
+) -> bool:
+    """Create the demo project in `folder` unless one is there; True when it was created.
+
+    `announce`: say so on the terminal. Not when the wizard opens next: the line would only
+    show once the wizard is left, long after the creation it speaks of."""
     if has_project(folder):
         return False
     from hdh_wizard.demo.generate import create_demo_data
@@ -30,5 +35,6 @@ def ensure_demo_project(cat: Catalogue, folder: Path, now: datetime | None = Non
         )
     finally:
         lock.release()
-    print(cat.t("demo.created", folder=str(folder)))
+    if announce:
+        print(cat.t("demo.created", folder=str(folder)))
     return True

@@ -377,7 +377,7 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
     if command == "demo":
         from hdh_wizard.cli.demo import ensure_demo_project
 
-        ensure_demo_project(cat, folder)
+        ensure_demo_project(cat, folder, announce=args.no_open)
         if args.no_open:
             return 0
     from hdh_wizard.cli.tui import run_tui

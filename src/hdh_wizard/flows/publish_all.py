@@ -48,6 +48,8 @@ class PublishAll:
         try:
             client = self.portal.client(site)
         except MissingKey:
+            if self.portal.secrets.env_key_withheld(site):  # set, but for another portal
+                raise PublishStop("publish.stop.env_key_withheld", site=site) from None
             raise PublishStop("publish.stop.no_key", site=site) from None
         with client:
             account.confirm(ctx, client, self.portal, self.say)

@@ -236,6 +236,12 @@ class SecretStore:
         remember_secret(value)
         return Secret(value, KeySource.ENVIRONMENT)
 
+    def env_key_withheld(self, url: str) -> bool:
+        """Whether `HDH_WIZARD_API_KEY` is set but not sent to `url` (neither data.gouv.fr nor
+        the portal `HDH_WIZARD_API_URL` names): what to tell a user who set it."""
+        value = self._environ.get(ENV_VARS[SecretKind.API_KEY], "").strip()
+        return bool(value) and not self._env_key_goes_to(url)
+
     def _env_key_goes_to(self, url: str) -> bool:
         bound = self._environ.get(API_URL_VAR, "").strip()
         try:
