@@ -13,8 +13,7 @@ from keyring.backends import SecretService
 
 from hdh_wizard.cli.main import main
 from hdh_wizard.services.secrets import SecretKind, SecretStore
-
-from .test_secrets_keyring import (
+from tests.keyring_helpers import (
     DEMO,
     DEMO_KEY,
     NEEDS_SECRET_SERVICE,

@@ -17,7 +17,7 @@ from hdh_wizard.core.release import AuditAction
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.flows.port import FlowContext, ProjectStore
 from hdh_wizard.inspect.preparation import missing_outputs
-from tests.test_preparation import TABLE, hosted_project
+from tests.prepare_helpers import TABLE, hosted_project
 from tests.tui_helpers import ALICE, NOW
 
 STEP = StepId.PREPARE_DATA

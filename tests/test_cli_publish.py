@@ -9,60 +9,26 @@ import pytest
 
 from hdh_wizard import project as projects
 from hdh_wizard.cli.publish import run_publish
-from hdh_wizard.core import workflow
-from hdh_wizard.core.documentation import Documentation, TemporalCoverage, documentation_to_outputs
 from hdh_wizard.core.enums import Environment, StepStatus
-from hdh_wizard.core.portal_records import OrganizationRecord, dataset_of
+from hdh_wizard.core.portal_records import dataset_of
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.datagouv.client import DataGouvClient
-from hdh_wizard.services.datagouv.session import PortalSession
-from tests.portal_helpers import new_organization, release_ready_for_portal, session_portal
-from tests.tui_helpers import ALICE, NOW
+from tests.portal_helpers import (
+    keyed_portal,
+    planned_release,
+    session_portal,
+)
+from tests.tui_helpers import NOW
 from tests.udata_local.server import PARTNER, UdataServer
 
 CAT = load_catalogue(Lang.FR)
-DESCRIPTION = (
-    "## Présentation\nCohorte synthétique de mélanome pour tester la publication sans écran.\n\n"
-    "## Comment citer\nhdh-wizard, 2026.\n"
-)
-
-
-def planned_release(folder: Path, server: UdataServer) -> None:
-    """What the wizard leaves for the command: an organization chosen, the documentation written."""
-    project = release_ready_for_portal(folder, server)
-    org_id = new_organization(server)
-    release = workflow.save_draft(
-        project.release,
-        StepId.ORGANIZATION,
-        OrganizationRecord(server.url, org_id, "Consortium test", "CTEST").to_outputs(),
-        ALICE,
-        NOW,
-    )
-    doc = Documentation(
-        title="Cohorte mélanome (test sans écran)",
-        description=DESCRIPTION,
-        license="lov2",
-        tags=("ctest", "health-data-hub", "hdh", "melanoma"),
-        temporal=TemporalCoverage(NOW.date().replace(year=2012), NOW.date().replace(year=2016)),
-        frequency="punctual",
-    )
-    release = workflow.save_draft(
-        release, StepId.DEPOSIT, {"documentation": documentation_to_outputs(doc)}, ALICE, NOW
-    )
-    projects.save(project, release)
 
 
 @pytest.fixture
 def folder(tmp_path: Path, udata_server: UdataServer) -> Path:
     planned_release(tmp_path, udata_server)
     return tmp_path
-
-
-def keyed_portal(server: UdataServer, chunk_size: int | None = None) -> PortalSession:
-    portal = session_portal(chunk_size)
-    portal.remember(server.url, PARTNER.api_key, keep=False)
-    return portal
 
 
 def test_publish_deposits_verifies_and_publishes_then_a_rerun_changes_nothing(

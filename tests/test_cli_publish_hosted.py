@@ -17,19 +17,17 @@ from hdh_wizard.core.portal_records import dataset_of
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.datagouv.client import DataGouvClient
-from hdh_wizard.services.datagouv.session import PortalSession
-from tests.portal_helpers import session_portal
-from tests.test_references import SPLIT, hosted, hosted_release, transfer_done
+from tests.portal_helpers import (
+    SPLIT,
+    hosted,
+    hosted_release,
+    keyed_portal,
+    transfer_done,
+)
 from tests.tui_helpers import ALICE, NOW, STAFF
 from tests.udata_local.server import PARTNER, UdataServer
 
 CAT = load_catalogue(Lang.FR)
-
-
-def keyed_portal(server: UdataServer) -> PortalSession:
-    portal = session_portal()
-    portal.remember(server.url, PARTNER.api_key, keep=False)
-    return portal
 
 
 def server_dataset(server: UdataServer, folder: Path) -> dict[str, Any]:

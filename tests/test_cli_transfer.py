@@ -10,46 +10,31 @@ import subprocess
 import time
 from pathlib import Path
 
-import keyring.backends.fail
 import pytest
 
 from hdh_wizard import project as projects
 from hdh_wizard.cli.main import main
 from hdh_wizard.cli.transfer import run_transfer
-from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Role, StepStatus
-from hdh_wizard.core.hosting_records import TransferRecord, transfer_of
+from hdh_wizard.core.hosting_records import transfer_of
 from hdh_wizard.core.release import Person
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
-from hdh_wizard.services.secrets import SecretStore
-from hdh_wizard.services.storage import MultipartState, StorageConfig
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy
-from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
+from hdh_wizard.services.storage import MultipartState
+from tests.s3_local import ANY_SECRET, S3FaultProxy
+from tests.storage_helpers import (
+    BIG,
+    EXPECTED_PATHS,
+    PART,
+    PREFIX,
+    hosted_project,
+    project_with_details,
+    secrets,
+)
 from tests.tmux_helpers import COMMAND
-from tests.tui_helpers import ALICE, NOW, STAFF, make_demo_project
+from tests.tui_helpers import ALICE, make_demo_project
 
 CAT = load_catalogue(Lang.FR)
-
-
-def secrets(secret: str = ANY_SECRET) -> SecretStore:
-    backend = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
-    environ = {"HDH_WIZARD_STORAGE_SECRET": secret} if secret else {}
-    return SecretStore(environ=environ, backend=backend)
-
-
-def project_with_details(folder: Path, endpoint: str, bucket: str, actor: Person = STAFF) -> None:
-    """What the wizard leaves for the command: the details HDH staff typed, as a draft."""
-    project = hosted_project(folder, actor)
-    details = StorageConfig(endpoint, "", bucket, PREFIX, ANY_KEY_ID).to_dict()
-    release = workflow.save_draft(
-        project.release,
-        StepId.SHARE_WITH_HDH,
-        TransferRecord(details).to_outputs(),
-        actor,
-        NOW,
-    )
-    projects.save(project, release)
 
 
 def test_staff_transfer_every_file_headless_and_the_step_is_committed(

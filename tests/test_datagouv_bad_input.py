@@ -62,7 +62,7 @@ from hdh_wizard.ui.steps.base import StepScreen
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 from hdh_wizard.ui.steps.organization import OrganizationStepScreen
 from tests.portal_helpers import new_organization, prerequisites_done
-from tests.tui_helpers import ALICE, NOW, make_app, make_demo_project
+from tests.tui_helpers import ALICE, NOW, make_app, make_demo_project, until
 from tests.udata_local.fault_proxy import FaultProxy, _Rule
 from tests.udata_local.server import OPEN_SCIENCE, PARTNER, UdataServer
 
@@ -1185,16 +1185,6 @@ def test_publish_recovers_when_the_first_chunk_after_a_resume_fails(
 SIZE = (130, 45)
 
 
-async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 60) -> None:
-    """Workers talk to the real server: wait for what they do, not a fixed time."""
-    waited = 0.0
-    while not condition():
-        if waited > timeout:
-            raise AssertionError("timed out waiting for the screen")
-        await pilot.pause(0.1)
-        waited += 0.1
-
-
 def status_text(screen: Any) -> str:
     return str(screen.query_one("#portal-status", Static).render())
 
@@ -1241,7 +1231,7 @@ async def test_account_screen_takes_a_pasted_key_whatever_whitespace_comes_with_
         assert_no_secret(app.export_screenshot())  # typed, it shows as dots
         await pilot.press("enter")
         await pilot.pause()
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         assert screen.record is not None, status_text(screen)
         assert field.value == ""  # not kept on screen, even as dots
         shown = str(screen.query_one("#account-result", Static).render())
@@ -1269,7 +1259,7 @@ async def test_account_screen_pressing_verify_twice_quickly_checks_the_key_once(
         verify.press()
         await pilot.press("enter")
         await pilot.pause()
-        await wait_for(pilot, lambda: screen.record is not None and not screen.busy)
+        await until(pilot, lambda: screen.record is not None and not screen.busy)
         await pilot.pause(0.3)
     assert proxy.wait_idle()
     assert len(proxy.requests("GET", r"/me/$")) == 1
@@ -1284,11 +1274,11 @@ async def test_account_screen_forgetting_the_key_blocks_the_step_and_later_calls
     app = make_app(tmp_path, portal=portal)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_account(app, pilot)
-        await wait_for(pilot, lambda: screen.known is not None)
+        await until(pilot, lambda: screen.known is not None)
         screen.verify()  # the known key, checked again
-        await wait_for(pilot, lambda: screen.record is not None and not screen.busy)
+        await until(pilot, lambda: screen.record is not None and not screen.busy)
         screen.query_one("#forget-key", Button).press()
-        await wait_for(pilot, lambda: screen.known is None)
+        await until(pilot, lambda: screen.known is None)
         assert portal.key(udata_server.url) is None
         assert CAT.t("account.forgotten") in str(screen.query_one("#account-result").render())
         await pilot.press("ctrl+s")  # refused: no usable key any more
@@ -1296,7 +1286,7 @@ async def test_account_screen_forgetting_the_key_blocks_the_step_and_later_calls
         assert app.screen is screen
         assert status(tmp_path, StepId.ACCOUNT) is not StepStatus.DONE
         screen.query_one("#forget-key", Button).press()  # again: nothing left, no error
-        await wait_for(
+        await until(
             pilot,
             lambda: (
                 CAT.t("account.nothing_to_forget")
@@ -1310,7 +1300,7 @@ async def test_account_screen_forgetting_the_key_blocks_the_step_and_later_calls
         await pilot.pause()
         organization = app.screen
         assert isinstance(organization, OrganizationStepScreen)
-        await wait_for(pilot, lambda: not organization.busy)
+        await until(pilot, lambda: not organization.busy)
         assert CAT.t("portal.no_key") in status_text(organization)
 
 
@@ -1333,7 +1323,7 @@ async def open_deposit(app: HdhWizardApp, pilot: Pilot[None]) -> DepositStepScre
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, DepositStepScreen)
-    await wait_for(pilot, lambda: screen.lists is not None)
+    await until(pilot, lambda: screen.lists is not None)
     return screen
 
 
@@ -1352,9 +1342,9 @@ async def test_deposit_screen_cancelled_mid_upload_resumes_from_the_first_missin
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deposit(app, pilot)
         screen.start_deposit()
-        await wait_for(pilot, lambda: (saved_progress(app) or {}).get("done_parts", 0) >= 1)
+        await until(pilot, lambda: (saved_progress(app) or {}).get("done_parts", 0) >= 1)
         screen.query_one("#deposit-cancel", Button).press()
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         assert CAT.t("deposit.cancelled") in status_text(screen)
         assert status(tmp_path, StepId.DEPOSIT) is StepStatus.IN_PROGRESS
         progress = saved_progress(app)
@@ -1363,7 +1353,7 @@ async def test_deposit_screen_cancelled_mid_upload_resumes_from_the_first_missin
         proxy.clear()
 
         screen.start_deposit()
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
         assert screen.outcome is not None and screen.outcome.verified, status_text(screen)
         resumed = part_requests(proxy, progress["uuid"])
         assert resumed and min(resumed) == progress["done_parts"]  # nothing sent twice
@@ -1385,7 +1375,7 @@ async def test_leaving_the_deposit_screen_while_it_uploads_is_refused_until_canc
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deposit(app, pilot)
         screen.start_deposit()
-        await wait_for(pilot, lambda: saved_progress(app) is not None)
+        await until(pilot, lambda: saved_progress(app) is not None)
         await pilot.press("escape")  # back to the checklist, the upload still going: refused
         await pilot.pause()
         assert app.screen is screen
@@ -1394,16 +1384,16 @@ async def test_leaving_the_deposit_screen_while_it_uploads_is_refused_until_canc
         await pilot.pause()
         assert app.screen is screen
         screen.cancel_deposit()
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen
         assert proxy.wait_idle()
 
         screen = await open_deposit(app, pilot)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         screen.start_deposit()
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
         assert screen.outcome is not None and screen.outcome.verified, status_text(screen)
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -1430,18 +1420,18 @@ async def test_quitting_the_wizard_while_the_dataset_is_created_makes_no_second_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deposit(app, pilot)
         screen.start_deposit()
-        await wait_for(pilot, lambda: not proxy.wait_idle(0))  # the creation is on its way
+        await until(pilot, lambda: not proxy.wait_idle(0))  # the creation is on its way
         await pilot.press("ctrl+q")
     assert proxy.wait_idle()
 
     app = make_app(tmp_path, portal=screen_portal(proxy.url, PARTNER.api_key, WHOLE))
     async with app.run_test(size=SIZE) as pilot:  # the next session
         screen = await open_deposit(app, pilot)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         screen.start_deposit()
-        await wait_for(pilot, lambda: dataset_of(app.project.release) is not None)
+        await until(pilot, lambda: dataset_of(app.project.release) is not None)
         screen.cancel_deposit()  # the files do not matter here
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
     assert len(live_datasets(udata_server, mine)) == 1
 
 
@@ -1455,7 +1445,7 @@ async def test_portal_screens_in_an_80x24_terminal_keep_the_commit_button_reacha
         app.open_step(step)
         await pilot.pause()
         screen = app.screen
-        await wait_for(pilot, lambda: not getattr(screen, "busy", False))
+        await until(pilot, lambda: not getattr(screen, "busy", False))
         await pilot.pause(0.2)
         commit = screen.query_one("#commit", Button)
         commit.scroll_visible(animate=False)

@@ -18,7 +18,7 @@ from hdh_wizard.flows.port import REOPENED_FROM, FlowContext, ProjectStore
 from hdh_wizard.flows.publish_all import PublishAll, PublishStop, Said
 from hdh_wizard.inspect.deposit_files import deposit_files
 from hdh_wizard.services.datagouv.session import PortalSession
-from tests.test_cli_publish import keyed_portal, planned_release
+from tests.portal_helpers import keyed_portal, planned_release
 from tests.tui_helpers import ALICE
 from tests.udata_local.server import UdataServer
 

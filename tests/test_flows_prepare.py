@@ -20,7 +20,7 @@ from hdh_wizard.flows.port import FlowContext, ProjectStore
 from hdh_wizard.inspect import preparation as prep
 from hdh_wizard.inspect.preparation import missing_outputs
 from hdh_wizard.inspect.progress import Cancelled, Progress
-from tests.test_preparation import STAGE, TABLE, hosted_project, table_of
+from tests.prepare_helpers import STAGE, TABLE, hosted_project, table_of
 from tests.tui_helpers import ALICE, NOW
 
 STEP = StepId.PREPARE_DATA

@@ -31,8 +31,15 @@ from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.storage import StorageConfig, StorageError, StorageErrorKind
 from hdh_wizard.services.storage.hosting import HostedCheck, HostingOutcome, HostingProgress
 from tests.s3_local import ANY_KEY_ID, ANY_SECRET, raw_client
-from tests.test_cli_transfer import project_with_details, secrets
-from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
+from tests.storage_helpers import (
+    BIG,
+    EXPECTED_PATHS,
+    PART,
+    PREFIX,
+    hosted_project,
+    project_with_details,
+    secrets,
+)
 from tests.tui_helpers import ALICE, NOW, STAFF
 
 CAT = load_catalogue(Lang.FR)

@@ -58,9 +58,21 @@ from hdh_wizard.services.storage.hosting import (
 )
 from tests.portal_helpers import session_portal
 from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, new_bucket, raw_client
-from tests.test_hosting_run import BIG, PART, PREFIX, Saved, hosted_project, storage_config
-from tests.test_tui_share import SIZE, fill, open_share, status, transfer, wait_for
-from tests.tui_helpers import ALICE, NOW, STAFF, make_app
+from tests.storage_helpers import (
+    BIG,
+    PART,
+    PREFIX,
+    SHARE_POLL,
+    SHARE_SIZE,
+    Saved,
+    fill,
+    hosted_project,
+    open_share,
+    status,
+    storage_config,
+    transfer,
+)
+from tests.tui_helpers import ALICE, NOW, STAFF, make_app, until
 
 CAT = load_catalogue(Lang.FR)
 
@@ -606,7 +618,7 @@ async def test_transfer_pressed_again_on_a_done_step_only_checks_the_objects(
 ) -> None:
     hosted_project(tmp_path)
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         fill(screen, proxy.url, bucket, ANY_SECRET)
         await transfer(pilot, screen)
@@ -619,7 +631,7 @@ async def test_transfer_pressed_again_on_a_done_step_only_checks_the_objects(
         proxy.clear()
 
         await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy, every=SHARE_POLL)
 
         assert "6 fichiers vérifiés" in status(screen)
     # The objects checked, and their public URLs asked as anyone would: nothing sent.

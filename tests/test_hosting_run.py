@@ -6,7 +6,6 @@ no longer wanted aborted; an object altered behind our back detected."""
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
 from datetime import datetime
@@ -19,11 +18,9 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.hosting_records import (
     FileRole,
     HostedObject,
-    PreparedFile,
-    PreparedKind,
     TransferRecord,
 )
-from hdh_wizard.core.release import Person, Release
+from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.inspect.hosting_files import hosting_files
 from hdh_wizard.services.storage import (
@@ -42,91 +39,17 @@ from hdh_wizard.services.storage.hosting import (
     verify_hosted,
     without_failed,
 )
-from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, raw_client
-from tests.tui_helpers import ALICE, NOW, STAFF
-
-MiB = 1024 * 1024
-PART = 5 * MiB  # S3's smallest part
-PREFIX = "open-data/cohorte-melanome/"
-BIG = "donnees/irm_volume.tiff"  # 3 parts of PART
-EXPECTED_PATHS = [
-    "donnees/sejours.csv",
-    "lames/stade_I/lame_01.tiff",
-    "lames/stade_II/lame_02.tiff",
+from tests.s3_local import ANY_SECRET, S3FaultProxy, raw_client
+from tests.storage_helpers import (
     BIG,
-    "notice.pdf",
-    "publish/echantillon.csv",
-]
-
-
-def hosted_project(folder: Path, actor: Person = STAFF) -> projects.Project:
-    """A release over 1 Go (the route forced: the files here are small), its prerequisites done,
-    with a table, a folder of slides (and a hidden file), a multipart image, a notice and the
-    sample the preparation made."""
-    data = folder / "donnees"
-    data.mkdir(parents=True)
-    (data / "sejours.csv").write_text("id;stade\n1;I\n2;II\n3;I\n", encoding="utf-8")
-    (data / "irm_volume.tiff").write_bytes(random.Random(3).randbytes(2 * PART + 4321))
-    for stage, name in (("stade_I", "lame_01.tiff"), ("stade_II", "lame_02.tiff")):
-        (folder / "lames" / stage).mkdir(parents=True)
-        (folder / "lames" / stage / name).write_bytes(random.Random(name).randbytes(3000))
-    (folder / "lames" / ".DS_Store").write_bytes(b"hidden")
-    (folder / "notice.pdf").write_bytes(b"%PDF-1.4 notice\n")
-    paths = [
-        data / "sejours.csv",
-        folder / "lames",
-        data / "irm_volume.tiff",
-        folder / "notice.pdf",
-    ]
-    project = projects.create_project(folder, "Cohorte mélanome", ALICE, paths, NOW)
-    (folder / "publish").mkdir()
-    sample = folder / "publish" / "echantillon.csv"
-    sample.write_text("id;stade\n1;I\n", encoding="utf-8")
-    prepared = PreparedFile(
-        "publish/echantillon.csv",
-        PreparedKind.SAMPLE,
-        sample.stat().st_size,
-        hashlib.sha256(sample.read_bytes()).hexdigest(),
-        "donnees/sejours.csv",
-        rows=1,
-    )
-    release = project.release
-    for step in (StepId.ANONYMITY, StepId.INTEROPERABILITY):
-        release = workflow.commit_step(release, step, {}, ALICE, NOW)
-    release = workflow.record_volume(release, 5_000_000_000, ALICE, NOW)
-    release = workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
-    release = workflow.commit_step(release, StepId.CONTRACT, {}, STAFF, NOW)
-    release = workflow.commit_step(
-        release, StepId.PREPARE_DATA, {"files": [prepared.to_outputs()]}, ALICE, NOW
-    )
-    return projects.save(project, workflow.set_actor(release, actor))
-
-
-def storage_config(endpoint: str, bucket: str, public_base_url: str = "") -> StorageConfig:
-    return StorageConfig(endpoint, "", bucket, PREFIX, ANY_KEY_ID, public_base_url)
-
-
-class Saved:
-    """What the run asked to keep in the state, in order."""
-
-    def __init__(self, cancel_after_parts: int | None = None) -> None:
-        self.records: list[TransferRecord] = []
-        self.cancel = threading.Event()
-        self.cancel_after_parts = cancel_after_parts
-
-    def __call__(self, record: TransferRecord) -> None:
-        self.records.append(record)
-        state = MultipartState.from_dict(record.uploads.get(BIG))
-        limit = self.cancel_after_parts
-        if state is not None and limit is not None and state.done_parts >= limit:
-            self.cancel.set()
-
-    def parts_recorded(self) -> list[int]:
-        counts = []
-        for record in self.records:
-            state = MultipartState.from_dict(record.uploads.get(BIG))
-            counts.append(state.done_parts if state else 0)
-        return counts
+    EXPECTED_PATHS,
+    PART,
+    PREFIX,
+    Saved,
+    hosted_project,
+    storage_config,
+)
+from tests.tui_helpers import NOW
 
 
 def object_of(record: TransferRecord, path: str) -> HostedObject:

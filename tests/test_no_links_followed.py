@@ -35,8 +35,8 @@ from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.report import Verdict
 from hdh_wizard.inspect.split import split_table
 from hdh_wizard.present.risk_document import DOCUMENT_STEM, write_documents
-from tests.test_preparation import STAGE, TABLE, hosted_project, table_of
-from tests.test_risk_document import full_report
+from tests.prepare_helpers import STAGE, TABLE, hosted_project, table_of
+from tests.risk_helpers import full_report
 from tests.tui_helpers import make_demo_project
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")

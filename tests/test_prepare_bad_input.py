@@ -15,7 +15,6 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,9 +58,8 @@ from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.safe_names import WINDOWS_RESERVED
 from hdh_wizard.inspect.split import MAX_PARTS, HashingWriter, split_table
 from hdh_wizard.ui.steps.prepare_data import PrepareDataStepScreen
-
-from .test_preparation import SLIDE_ID, STAGE, TABLE, hosted_project, rows_of, table_of
-from .tui_helpers import ALICE, NOW, make_app
+from tests.prepare_helpers import SLIDE_ID, STAGE, TABLE, hosted_project, rows_of, table_of
+from tests.tui_helpers import ALICE, NOW, make_app, until
 
 SIZE = (140, 60)
 
@@ -757,22 +755,14 @@ def test_a_hand_edited_anonymity_record_never_places_a_file_from_outside(tmp_pat
 # --- the screen -----------------------------------------------------------------------------------
 
 
-async def _until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 30) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("timed out")
-
-
 async def _open(pilot: Pilot[None]) -> PrepareDataStepScreen:
     app = pilot.app
     app.open_step(StepId.PREPARE_DATA)  # type: ignore[attr-defined]
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, PrepareDataStepScreen)
-    await _until(pilot, lambda: bool(screen.choices.tables) and not screen.working)
-    await _until(pilot, lambda: len(screen.query_one("#prep-column", Select)._options) > 1)
+    await until(pilot, lambda: bool(screen.choices.tables) and not screen.working)
+    await until(pilot, lambda: len(screen.query_one("#prep-column", Select)._options) > 1)
     return screen
 
 
@@ -783,9 +773,9 @@ async def test_the_screen_warns_of_too_many_files_before_splitting(tmp_path: Pat
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#prep-table", Select).value = "donnees/d.csv"
-        await _until(pilot, lambda: len(screen.query_one("#prep-column", Select)._options) == 3)
+        await until(pilot, lambda: len(screen.query_one("#prep-column", Select)._options) == 3)
         screen.query_one("#prep-column", Select).value = 1
-        await _until(pilot, lambda: ("donnees/d.csv", 1) in screen.counts and not screen.working)
+        await until(pilot, lambda: ("donnees/d.csv", 1) in screen.counts and not screen.working)
         await pilot.pause()
         summary = str(screen.query_one("#prep-values-summary", Static).render())
         assert "Au-delà de 1\u202f000 fichiers" in summary and "sous 2 lignes" in summary
@@ -846,9 +836,9 @@ async def test_quitting_during_a_split_leaves_publish_and_the_state_agreeing(
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#prep-column", Select).value = 1
-        await _until(pilot, lambda: (TABLE, 1) in screen.counts and not screen.working)
+        await until(pilot, lambda: (TABLE, 1) in screen.counts and not screen.working)
         screen.query_one("#prep-split", Button).press()
-        await _until(pilot, lambda: started.is_set())
+        await until(pilot, lambda: started.is_set())
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert finished.wait(15)
@@ -883,10 +873,10 @@ async def test_splitting_again_after_the_commit_never_leaves_the_state_listing_o
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#prep-column", Select).value = 1
-        await _until(pilot, lambda: (TABLE, 1) in screen.counts and not screen.working)
+        await until(pilot, lambda: (TABLE, 1) in screen.counts and not screen.working)
         screen.query_one("#prep-split", Button).press()
         await pilot.pause()
-        await _until(pilot, lambda: not screen.working)
+        await until(pilot, lambda: not screen.working)
         await pilot.press("ctrl+q")
         await pilot.pause()
     release = projects.read_project(tmp_path)
@@ -940,11 +930,11 @@ async def test_a_hand_edited_state_opens_the_screen_without_a_traceback(tmp_path
         failed = [c.key for c in screen.all_checks() if not c.ok]
         assert "prepare.check.present" in failed  # the sample file listed is not there
         screen.query_one("#prep-column", Select).value = STAGE
-        await _until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
+        await until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
         screen.query_one("#prep-threshold", Input).value = ""
         screen.query_one("#prep-split", Button).press()
         await pilot.pause()
-        await _until(pilot, lambda: not screen.working)
+        await until(pilot, lambda: not screen.working)
         assert screen.last_error == ""
 
 
@@ -954,17 +944,17 @@ async def test_what_is_typed_for_the_next_sample_survives_a_split(tmp_path: Path
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#prep-column", Select).value = STAGE
-        await _until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
+        await until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
         screen.query_one("#prep-size", Input).value = "40"
         screen.query_one("#prep-seed", Input).value = "77"
         screen.query_one("#prep-sample", Button).press()
         await pilot.pause()
-        await _until(pilot, lambda: not screen.working)
+        await until(pilot, lambda: not screen.working)
         screen.query_one("#prep-size", Input).value = "100"
         screen.query_one("#prep-seed", Input).value = "5"
         screen.query_one("#prep-split", Button).press()
         await pilot.pause()
-        await _until(pilot, lambda: not screen.working)
+        await until(pilot, lambda: not screen.working)
         assert screen.last_error == ""
         assert screen.query_one("#prep-size", Input).value == "100"
         assert screen.query_one("#prep-seed", Input).value == "5"
@@ -1016,7 +1006,7 @@ async def test_the_screen_offers_to_give_up_the_files_of_a_changed_table(tmp_pat
         assert app.screen is not screen  # asked first
         app.screen.query_one("#yes", Button).press()
         await pilot.pause()
-        await _until(pilot, lambda: not screen.working and not screen.preparation.files)
+        await until(pilot, lambda: not screen.working and not screen.preparation.files)
         assert not drop.display
     assert preparation_of(projects.read_project(tmp_path)).files == ()
     assert not [p for p in (tmp_path / "publish").iterdir() if p.suffix == ".csv"]
@@ -1043,9 +1033,9 @@ async def test_quitting_while_the_parts_are_moved_in_still_records_them(
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#prep-column", Select).value = STAGE
-        await _until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
+        await until(pilot, lambda: (TABLE, STAGE) in screen.counts and not screen.working)
         screen.query_one("#prep-split", Button).press()
-        await _until(pilot, moving.is_set)
+        await until(pilot, moving.is_set)
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert finished.wait(15)

@@ -4,12 +4,11 @@ Each hosted file becomes a remote resource with its URL, size, SHA-256 and type;
 sends nothing when nothing changed, updates in place what changed, removes what is no longer
 hosted, makes again what was deleted on the server, and never leaves a duplicate.
 
-Also the set-up the route-2 screen and command tests share (`hosted_release`).
+The set-up the route-2 screen and command tests share (`hosted_release`) is in portal_helpers.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,17 +21,11 @@ import pytest
 
 from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
-from hdh_wizard.core.documentation import Documentation, TemporalCoverage, documentation_to_outputs
-from hdh_wizard.core.enums import Environment
 from hdh_wizard.core.hosting_records import (
-    FileRole,
     HostedObject,
     ReferencesRecord,
-    TransferRecord,
     hosted_objects,
 )
-from hdh_wizard.core.portal_records import OrganizationRecord
-from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
@@ -45,90 +38,20 @@ from hdh_wizard.services.datagouv.references import (
     plan_references,
     references_match,
 )
-from tests.portal_helpers import new_organization, prerequisites_done
-from tests.tui_helpers import ALICE, NOW, STAFF, make_demo_project
+from tests.portal_helpers import (
+    BUCKET,
+    DESCRIPTION,
+    SPLIT,
+    hosted,
+    hosted_release,
+    new_organization,
+)
 from tests.udata_local.server import PARTNER, UdataServer
 
 FR = load_catalogue(Lang.FR)
-BUCKET = "https://stockage.hdh.example.org/open-data/cohorte-melanome"
-DESCRIPTION = (
-    "## Présentation\nCohorte synthétique de mélanome, hébergée par le HDH.\n\n"
-    "## Comment citer\nhdh-wizard, 2026.\n"
-)
-
-
-def hosted(path: str, size: int, role: FileRole = FileRole.DATA, *, tag: str = "") -> HostedObject:
-    """A file as HDH's storage holds it (its checksum made up from its path and `tag`)."""
-    sha256 = hashlib.sha256(f"{path}{tag}".encode()).hexdigest()
-    return HostedObject(
-        path, f"cohorte/{path}", size, sha256, f"{BUCKET}/{path}", role, 1, NOW.isoformat()
-    )
-
-
-SPLIT = (
-    hosted("publish/sejours__Stade_I.csv", 1_200_000_000),
-    hosted("publish/sejours__Stade_II.csv", 900_000_000),
-    hosted("publish/sejours__echantillon.csv", 4_500_000, FileRole.SAMPLE),
-    hosted("docs/dictionnaire.pdf", 250_000, FileRole.DOCUMENTATION),
-)
 
 
 # --- shared set-up: a route-2 release with its files hosted ------------------------------------
-
-
-def hosted_release(
-    folder: Path,
-    server: UdataServer,
-    objects: tuple[HostedObject, ...] = SPLIT,
-    *,
-    transferred: bool = True,
-) -> projects.Project:
-    """The demo project on route 2 (its volume said to be 2,7 Go), aimed at the local udata:
-    prerequisites done, an organization chosen and the documentation written (as drafts the
-    command commits), and, unless `transferred` is False, the transfer to HDH done by staff."""
-    project = make_demo_project(folder)
-    release = workflow.set_target(
-        project.release, Environment.CUSTOM, ALICE, NOW, url=server.url, confirmed=True
-    )
-    release = prerequisites_done(release)
-    release = workflow.record_volume(release, 2_700_000_000, ALICE, NOW)
-    release = workflow.skip_step(
-        release, StepId.PREPARE_DATA, "Base déjà découpée par stade", ALICE, NOW
-    )
-    org_id = new_organization(server)
-    release = workflow.save_draft(
-        release,
-        StepId.ORGANIZATION,
-        OrganizationRecord(server.url, org_id, "Consortium test", "CTEST").to_outputs(),
-        ALICE,
-        NOW,
-    )
-    doc = Documentation(
-        title=f"Cohorte mélanome hébergée {uuid.uuid4().hex[:6]}",
-        description=DESCRIPTION,
-        license="lov2",
-        tags=("ctest", "health-data-hub", "hdh", "melanoma"),
-        temporal=TemporalCoverage(NOW.date().replace(year=2012), NOW.date().replace(year=2016)),
-        frequency="punctual",
-    )
-    release = workflow.save_draft(
-        release, StepId.DATASET_PAGE, {"documentation": documentation_to_outputs(doc)}, ALICE, NOW
-    )
-    if transferred:
-        release = transfer_done(release, objects)
-    # The partner runs the wizard on their side: the last person to work on it, once more.
-    return projects.save(project, workflow.set_actor(release, ALICE))
-
-
-def transfer_done(release: Any, objects: tuple[HostedObject, ...]) -> Any:
-    """What the share_with_hdh step records once staff transferred and verified the files."""
-    record = TransferRecord(
-        {"endpoint_url": "https://stockage.hdh.example.org", "bucket": "open-data"},
-        objects,
-        {},
-        STAFF.name,
-    )
-    return workflow.commit_step(release, StepId.SHARE_WITH_HDH, record.to_outputs(), STAFF, NOW)
 
 
 # --- the service alone ---------------------------------------------------------------------------

@@ -46,11 +46,19 @@ from hdh_wizard.services.datagouv.references import (
     updated_fields,
 )
 from hdh_wizard.ui.steps.reference_urls import ReferenceUrlsStepScreen
-from tests.portal_helpers import new_organization
-from tests.test_references import BUCKET, DESCRIPTION, SPLIT, hosted, hosted_release
-from tests.test_tui_datagouv import status_text, wait_for
-from tests.test_tui_references import SIZE, app_as, cells, keyed_portal
-from tests.tui_helpers import ALICE, STAFF
+from tests.portal_helpers import (
+    BUCKET,
+    DESCRIPTION,
+    REFERENCES_SIZE,
+    SPLIT,
+    app_as,
+    cells,
+    hosted,
+    hosted_release,
+    keyed_portal,
+    new_organization,
+)
+from tests.tui_helpers import ALICE, STAFF, status_text, until
 from tests.udata_local.fault_proxy import FaultProxy
 from tests.udata_local.server import OPEN_SCIENCE, PARTNER, UdataServer
 
@@ -832,13 +840,13 @@ async def test_a_hostile_state_on_screen_names_each_bad_file_and_sends_nothing(
     hosted_release(tmp_path, udata_server, bad)
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(udata_server)) == 1
     app = app_as(tmp_path, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running and "inutilisable" in status_text(screen))
+        await until(pilot, lambda: not screen.running and "inutilisable" in status_text(screen))
         status = status_text(screen)
         assert "• publish/e.csv : l'URL (javascript:alert(1)) ne commence pas par" in status
         assert not screen.query_one("#refs-run").disabled  # ready for another try
@@ -855,7 +863,7 @@ async def test_a_state_listing_a_file_twice_opens_on_screen_and_names_the_proble
     hosted_release(tmp_path, udata_server, twice)
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(udata_server)) == 1
     app = app_as(tmp_path, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
@@ -876,7 +884,7 @@ async def test_names_with_square_brackets_are_listed_as_typed_not_read_as_markup
     hosted_release(tmp_path, udata_server, brackets)
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(udata_server)) == 1
     app = app_as(tmp_path, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
@@ -884,7 +892,7 @@ async def test_names_with_square_brackets_are_listed_as_typed_not_read_as_markup
         assert "publish/[/]crochets[red].csv" in cells(screen, "file")
         assert f"{BUCKET}/crochets%5Bred%5D.csv?v=[/b]" in cells(screen, "url")
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
         assert screen.outcome is not None and screen.outcome.verified
         await pilot.pause()
         assert app.is_running  # rendered without a markup error
@@ -901,7 +909,7 @@ async def test_a_password_in_a_hosted_url_is_hidden_on_screen_and_nothing_is_reo
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(udata_server)) == 1
     before = projects.read_project(tmp_path).record(StepId.REFERENCE_URLS)
     app = app_as(tmp_path, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
@@ -925,21 +933,21 @@ async def test_cancel_on_screen_then_run_again_finishes_without_duplicates(
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(via)) == 1
     proxy.delay(RESOURCES, 0.5, method="POST")
     app = app_as(tmp_path, via, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.files_done >= 1)
+        await until(pilot, lambda: screen.files_done >= 1)
         await pilot.click("#refs-cancel")
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         assert "annulé" in status_text(screen).lower()
         partial = references_of(projects.read_project(tmp_path))
         assert partial is not None and 1 <= len(partial.files) < 4
 
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
         assert screen.outcome is not None and screen.outcome.verified
     objects = tuple(SPLIT)
     dataset = dataset_of(projects.read_project(tmp_path))
@@ -956,13 +964,13 @@ async def test_quitting_mid_run_then_running_again_loses_nothing_and_doubles_not
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(via)) == 1
     proxy.delay(RESOURCES, 0.8, method="POST")
     app = app_as(tmp_path, via, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.files_done >= 1)
+        await until(pilot, lambda: screen.files_done >= 1)
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.click("#yes")  # quit anyway
@@ -971,14 +979,14 @@ async def test_quitting_mid_run_then_running_again_loses_nothing_and_doubles_not
     proxy.clear()
 
     app = app_as(tmp_path, via, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
         assert screen.outcome is not None and screen.outcome.verified
         assert screen.outcome.duplicates_removed == ()
     dataset = dataset_of(projects.read_project(tmp_path))
@@ -1001,18 +1009,18 @@ async def test_a_url_edited_by_hand_is_shown_on_opening_then_put_back_and_said(
             dataset.dataset_id, edited.resource_id, {"url": f"{BUCKET}/deplace.csv"}
         )
     app = app_as(tmp_path, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.busy)
+        await until(pilot, lambda: screen.outcome is not None and not screen.busy)
         result = str(screen.query_one("#refs-result").render())
         assert f"{edited.path} : le serveur donne une autre URL ({BUCKET}/deplace.csv)" in result
 
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running and screen.outcome is not None)
-        await wait_for(pilot, lambda: screen.outcome is not None and screen.outcome.plan != ())
+        await until(pilot, lambda: not screen.running and screen.outcome is not None)
+        await until(pilot, lambda: screen.outcome is not None and screen.outcome.plan != ())
         result = str(screen.query_one("#refs-result").render())
         assert f"{edited.path} : URL mise à jour sur la page." in result
         assert screen.outcome is not None and screen.outcome.verified
@@ -1035,14 +1043,14 @@ async def test_escape_and_quit_during_a_run_are_refused_or_asked_and_the_state_s
     assert run_publish(FR, tmp_path, yes=True, portal=keyed_portal(via)) == 1
     proxy.delay(RESOURCES, 0.6, method="POST")  # each creation slowed down
     app = app_as(tmp_path, via, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.running)
+        await until(pilot, lambda: screen.running)
 
         await pilot.press("escape")
         await pilot.pause()
@@ -1060,7 +1068,7 @@ async def test_escape_and_quit_during_a_run_are_refused_or_asked_and_the_state_s
         assert app.screen is screen and app.is_running
         assert isinstance(screen, ReferenceUrlsStepScreen)
 
-        await wait_for(pilot, lambda: not screen.running, timeout=30)
+        await until(pilot, lambda: not screen.running, seconds=30)
         assert screen.outcome is not None and screen.outcome.verified
     saved = references_of(projects.read_project(tmp_path))
     assert saved is not None and len(saved.files) == 4

@@ -36,10 +36,15 @@ from hdh_wizard.inspect.preparation import (
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.storage import StorageConfig
+from tests.portal_helpers import (
+    FR,
+    hosted_release,
+    keyed_portal,
+)
 from tests.s3_local import ANY_KEY_ID, new_bucket, raw_client
-from tests.test_cli_publish_hosted import CAT, keyed_portal
-from tests.test_cli_transfer import secrets
-from tests.test_references import hosted_release
+from tests.storage_helpers import (
+    secrets,
+)
 from tests.tui_helpers import ALICE, NOW, STAFF
 from tests.udata_local.server import PARTNER, UdataServer
 
@@ -114,7 +119,7 @@ def test_a_hosted_release_goes_from_prepared_files_to_a_published_page_of_workin
 
     bucket = new_bucket(s3_server)
     storage_details_typed(tmp_path, s3_server, bucket)
-    assert run_transfer(CAT, tmp_path, secrets=secrets(), actor=STAFF) == 0
+    assert run_transfer(FR, tmp_path, secrets=secrets(), actor=STAFF) == 0
     _, err = capsys.readouterr()
     assert "9 adresse(s) ne donnent pas le fichier au public" in err  # said at once to staff
     assert "refusé au public (erreur 403)" in err
@@ -125,7 +130,7 @@ def test_a_hosted_release_goes_from_prepared_files_to_a_published_page_of_workin
 
     # The bucket is not open to the public yet: the page would hold dead links. Nothing is sent.
     portal = keyed_portal(udata_server)
-    assert run_publish(CAT, tmp_path, yes=False, portal=portal, actor=STAFF) == 1
+    assert run_publish(FR, tmp_path, yes=False, portal=portal, actor=STAFF) == 1
     out, err = capsys.readouterr()
     assert "ne donnent pas le fichier à tout le monde" in out + err
     assert "refusé au public (erreur 403)" in out + err
@@ -134,7 +139,7 @@ def test_a_hosted_release_goes_from_prepared_files_to_a_published_page_of_workin
     assert references_of(stopped) is None
 
     open_to_the_public(s3_server, bucket)
-    assert run_publish(CAT, tmp_path, yes=False, portal=portal, actor=STAFF) == 0
+    assert run_publish(FR, tmp_path, yes=False, portal=portal, actor=STAFF) == 0
     release = projects.read_project(tmp_path)
     for step in (StepId.DATASET_PAGE, StepId.REFERENCE_URLS, StepId.PUBLICATION):
         assert release.record(step).status is StepStatus.DONE, step

@@ -15,8 +15,10 @@ from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.hosting_records import transfer_of
 from hdh_wizard.core.steps import StepId
 from tests.s3_local import ANY_SECRET, new_bucket
-from tests.test_cli_transfer import project_with_details
-from tests.test_hosting_run import EXPECTED_PATHS
+from tests.storage_helpers import (
+    EXPECTED_PATHS,
+    project_with_details,
+)
 from tests.tmux_helpers import COMMAND, tmux, wait_for
 
 pytestmark = pytest.mark.slow

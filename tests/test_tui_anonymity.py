@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -16,7 +15,7 @@ from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.ui.app import HdhWizardApp
 from hdh_wizard.ui.steps.anonymity import AnonymityStepScreen
 
-from .tui_helpers import make_app, make_demo_project
+from .tui_helpers import make_app, make_demo_project, until
 
 SIZE = (140, 60)
 
@@ -26,16 +25,8 @@ async def _open(app: HdhWizardApp, pilot: Pilot[None]) -> AnonymityStepScreen:
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, AnonymityStepScreen)
-    await _until(pilot, lambda: bool(screen.risks) and not screen.working)
+    await until(pilot, lambda: bool(screen.risks) and not screen.working)
     return screen
-
-
-async def _until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 60) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("timed out")
 
 
 def _text(screen: AnonymityStepScreen, selector: str) -> str:
@@ -49,7 +40,7 @@ def _select_column(screen: AnonymityStepScreen, column: str) -> None:
 
 async def _idle(pilot: Pilot[None], screen: AnonymityStepScreen) -> None:
     """Edits are locked while copies are written, as the partner sees the fields disabled."""
-    await _until(pilot, lambda: not screen.writing)
+    await until(pilot, lambda: not screen.writing)
 
 
 async def test_the_demo_table_is_scanned_roles_proposed_and_measured(tmp_path: Path) -> None:
@@ -109,7 +100,7 @@ async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish
         # A small table is measured again by itself once the edits pause.
         # Three rules on top of the proposed removals (id_patient, id_lame: persistent ids).
         wanted = {"date_diagnostic", "age_diagnostic", "departement"}
-        await _until(
+        await until(
             pilot,
             lambda: (
                 name in screen.risks
@@ -129,7 +120,7 @@ async def test_generalising_measures_side_by_side_and_writes_the_copy_to_publish
         assert str(rows.get_row_at(0)[2]) != "—"  # the "after" column is filled
         screen.query_one("#risk-export").press()
         copy = tmp_path / "publish" / "donnees_cohorte_melanome_anonymise.csv"
-        await _until(pilot, lambda: name in screen.replacements and not screen.working)
+        await until(pilot, lambda: name in screen.replacements and not screen.working)
         assert copy.exists()
         assert (tmp_path / "donnees" / "cohorte_melanome.csv").read_bytes() == original
         header = copy.read_text("utf-8").splitlines()[0]
@@ -159,7 +150,7 @@ async def test_commit_needs_justifications_and_the_attestation_then_writes_the_r
         assert failing == ["risk.check.copies", "risk.check.attestation"]
         screen.query_one("#risk-export").press()
         name = "donnees/cohorte_melanome.csv"
-        await _until(pilot, lambda: name in screen.replacements and not screen.working)
+        await until(pilot, lambda: name in screen.replacements and not screen.working)
         failing = [c.key for c in screen.all_checks() if not c.ok]
         assert failing == ["risk.check.attestation"]  # not confirmed yet
         screen.query_one("#attest-confirm", Checkbox).value = True
@@ -227,7 +218,7 @@ async def test_the_slide_with_a_label_gets_a_clean_copy_to_publish_instead(tmp_p
         assert "03/12/21" not in _text(screen, "#risk-images")  # masked: 99/99/99
         assert screen.query_one("#risk-clean-images").display
         screen.query_one("#risk-clean-images").press()
-        await _until(pilot, lambda: dirty[0].path in screen.replacements and not screen.working)
+        await until(pilot, lambda: dirty[0].path in screen.replacements and not screen.working)
         copy = screen.replacements[dirty[0].path].output
         assert copy.parent == tmp_path / "publish" and copy.exists()
         assert not screen.query_one("#risk-clean-images").display
@@ -253,9 +244,9 @@ async def test_a_removed_column_stays_removed_and_copies_come_back_with_the_draf
         screen.query_one("#risk-min-count", Input).value = "²"  # AZERTY's first key: no crash
         await pilot.pause()
         assert "id_patient" in screen.choices[name].dropped
-        await _until(pilot, lambda: name in screen.risks and not screen.working)
+        await until(pilot, lambda: name in screen.risks and not screen.working)
         screen.query_one("#risk-export").press()
-        await _until(pilot, lambda: name in screen.replacements and not screen.working)
+        await until(pilot, lambda: name in screen.replacements and not screen.working)
         await pilot.press("ctrl+d")
         await pilot.pause()
     app = make_app(tmp_path)
@@ -284,7 +275,7 @@ async def test_a_found_solution_applied_with_enter_becomes_the_rules_and_exclude
         screen = await _open(app, pilot)
         assert not screen.risks[name].excluded(Criterion.SINGLING_OUT)
         screen.query_one("#risk-search").press()
-        await _until(pilot, lambda: name in screen.searches and not screen.working)
+        await until(pilot, lambda: name in screen.searches and not screen.working)
         found = screen.searches[name]
         assert found.result.solutions and found.result.optimal
         solutions = screen.query_one("#risk-solutions", DataTable)
@@ -295,7 +286,7 @@ async def test_a_found_solution_applied_with_enter_becomes_the_rules_and_exclude
         await pilot.press("enter")
         best = found.result.solutions[0]
         wanted = set(found.rules_of(best))
-        await _until(
+        await until(
             pilot,
             lambda: name in screen.risks and wanted <= set(screen.risks[name].choice.rules),
         )
@@ -313,7 +304,7 @@ async def test_a_search_edited_away_is_not_shown_for_the_new_choice(tmp_path: Pa
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot)
         screen.query_one("#risk-search").press()
-        await _until(pilot, lambda: name in screen.searches and not screen.working)
+        await until(pilot, lambda: name in screen.searches and not screen.working)
         _select_column(screen, "sexe")
         screen.query_one("#role-other").press()
         await pilot.pause()

@@ -33,9 +33,16 @@ from hdh_wizard.ui.steps.deposit import DepositStepScreen
 from hdh_wizard.ui.steps.organization import OrganizationStepScreen
 from hdh_wizard.ui.steps.publication import PublicationStepScreen
 from hdh_wizard.ui.widgets.checklist import Checklist
-from hdh_wizard.ui.widgets.checks import ChecksPanel
 from tests.portal_helpers import release_ready_for_portal, session_portal
-from tests.tui_helpers import ALICE, NOW, make_app, make_demo_project
+from tests.tui_helpers import (
+    ALICE,
+    NOW,
+    checks_text,
+    make_app,
+    make_demo_project,
+    status_text,
+    until,
+)
 from tests.udata_local.server import OPEN_SCIENCE, PARTNER, UdataServer
 
 SIZE = (130, 45)
@@ -47,28 +54,10 @@ DESCRIPTION = (
 )
 
 
-async def wait_for(pilot: Pilot[None], condition: Any, timeout: float = 60.0) -> None:
-    """Workers talk to the real server: wait for their result, not a fixed time."""
-    waited = 0.0
-    while not condition():
-        if waited > timeout:
-            raise AssertionError("timed out waiting for the screen")
-        await pilot.pause(0.1)
-        waited += 0.1
-
-
 async def open_step(app: HdhWizardApp, pilot: Pilot[None], step: StepId) -> Any:
     app.open_step(step)
     await pilot.pause()
     return app.screen
-
-
-def status_text(screen: Any) -> str:
-    return str(screen.query_one("#portal-status", Static).render())
-
-
-def checks_text(screen: Any) -> str:
-    return str(screen.query_one(ChecksPanel).render())
 
 
 async def commit(pilot: Pilot[None]) -> None:
@@ -87,7 +76,7 @@ async def verify_account(app: HdhWizardApp, pilot: Pilot[None]) -> None:
     assert isinstance(screen, AccountStepScreen)
     screen.query_one("#api-key", Input).value = PARTNER.api_key
     screen.verify()
-    await wait_for(pilot, lambda: screen.record is not None)
+    await until(pilot, lambda: screen.record is not None)
     await commit(pilot)
 
 
@@ -100,12 +89,12 @@ async def test_a_wrong_api_key_is_explained_and_a_good_one_verified_then_kept_ou
         assert isinstance(screen, AccountStepScreen)
         screen.query_one("#api-key", Input).value = "udata_" + "0" * 40
         screen.verify()
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         assert "clé" in status_text(screen).lower()
         assert screen.record is None
         screen.query_one("#api-key", Input).value = PARTNER.api_key
         screen.verify()
-        await wait_for(pilot, lambda: screen.record is not None)
+        await until(pilot, lambda: screen.record is not None)
         result = str(screen.query_one("#account-result", Static).render())
         assert "Alice Martin" in result
         assert PARTNER.api_key not in result
@@ -127,15 +116,15 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         # Organization: created from the wizard, with the guide's advice.
         screen = await open_step(app, pilot, StepId.ORGANIZATION)
         assert isinstance(screen, OrganizationStepScreen)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         screen.query_one("#org-name", Input).value = "Consortium VisioMel test"
         screen.query_one("#org-acronym", Input).value = "VISIOMEL"
         screen.query_one(
             "#org-description", TextArea
         ).text = "Consortium de recherche sur le mélanome, créé pour les tests de l'assistant."
         screen.create()
-        await wait_for(pilot, lambda: screen.record is not None)
-        await wait_for(pilot, lambda: "✓" in checks_text(screen) and not screen.busy)
+        await until(pilot, lambda: screen.record is not None)
+        await until(pilot, lambda: "✓" in checks_text(screen) and not screen.busy)
         await commit(pilot)
         release = projects.read_project(folder)
         org = organization_of(release)
@@ -146,7 +135,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         assert isinstance(screen, CoAdminStepScreen)
         screen.query_one("#invitee", Input).value = OPEN_SCIENCE.email
         screen.invite()
-        await wait_for(pilot, lambda: screen.record is not None)
+        await until(pilot, lambda: screen.record is not None)
         assert "attente" in str(screen.query_one("#coadmin-state", Static).render())
         await commit(pilot)
         with DataGouvClient(udata_server.url, OPEN_SCIENCE.api_key) as invitee:
@@ -154,7 +143,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
                 invitee.accept_invitation(invitation.id)
         screen = await open_step(app, pilot, StepId.CO_ADMIN)
         assert isinstance(screen, CoAdminStepScreen)
-        await wait_for(pilot, lambda: screen.record is not None and screen.record.accepted)
+        await until(pilot, lambda: screen.record is not None and screen.record.accepted)
         release = projects.read_project(folder)
         assert release.record(StepId.CO_ADMIN).outputs["accepted"] is True
         await pilot.press("escape")
@@ -162,7 +151,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         # Documentation and deposit.
         screen = await open_step(app, pilot, StepId.DEPOSIT)
         assert isinstance(screen, DepositStepScreen)
-        await wait_for(pilot, lambda: screen.lists is not None)
+        await until(pilot, lambda: screen.lists is not None)
         screen.query_one("#doc-description", TextArea).text = DESCRIPTION
         screen.query_one("#doc-short", Input).value = "Cohorte synthétique de mélanome"
         screen.query_one("#doc-start", Input).value = "2012"
@@ -175,7 +164,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         screen.show_tab("tab-files")
         await pilot.pause()
         screen.start_deposit()
-        await wait_for(pilot, lambda: screen.outcome is not None or not screen.running)
+        await until(pilot, lambda: screen.outcome is not None or not screen.running)
         assert screen.outcome is not None, status_text(screen)
         assert screen.outcome.verified
         await commit(pilot)
@@ -196,9 +185,9 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         # Publication.
         screen = await open_step(app, pilot, StepId.PUBLICATION)
         assert isinstance(screen, PublicationStepScreen)
-        await wait_for(pilot, lambda: screen.dataset is not None)
+        await until(pilot, lambda: screen.dataset is not None)
         screen.query_one("#publish", Button).press()
-        await wait_for(pilot, lambda: screen.record is not None or "✗" in status_text(screen))
+        await until(pilot, lambda: screen.record is not None or "✗" in status_text(screen))
         await commit(pilot)
         release = projects.read_project(folder)
         assert release.record(StepId.PUBLICATION).status is StepStatus.DONE
@@ -210,12 +199,12 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         table.write_text(table.read_text() + table.read_text().splitlines()[-1] + "\n")
         screen = await open_step(app, pilot, StepId.DEPOSIT)
         assert isinstance(screen, DepositStepScreen)
-        await wait_for(pilot, lambda: screen.server_dataset is not None)
+        await until(pilot, lambda: screen.server_dataset is not None)
         actions = {p.path: p.action.value for p in screen.plan}
         assert actions["donnees/cohorte_melanome.csv"] == "replace"
         assert sum(a == "keep" for a in actions.values()) == 3
         screen.start_deposit()
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.running)
+        await until(pilot, lambda: screen.outcome is not None and not screen.running)
         assert screen.outcome.verified
         await commit(pilot)
     release = projects.read_project(folder)

@@ -13,8 +13,7 @@ from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.ui.steps import interoperability
 from hdh_wizard.ui.steps.interoperability import InteroperabilityStepScreen
-
-from .tui_helpers import make_app, make_demo_project
+from tests.tui_helpers import make_app, make_demo_project, until
 
 
 async def _open(app: object, pilot: object) -> InteroperabilityStepScreen:
@@ -25,20 +24,12 @@ async def _open(app: object, pilot: object) -> InteroperabilityStepScreen:
     return screen
 
 
-async def _until(pilot: object, condition: object, seconds: float = 30) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.1)  # type: ignore[attr-defined]
-    raise AssertionError("timed out")
-
-
 async def test_interoperability_lists_every_file_with_its_verdict(tmp_path: Path) -> None:
     make_demo_project(tmp_path)
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await _open(app, pilot)
-        await _until(pilot, lambda: screen.reports)
+        await until(pilot, lambda: screen.reports)
         table = screen.query_one(DataTable)
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert any(name.endswith("cohorte_melanome.csv") for name in names)
@@ -56,10 +47,10 @@ async def test_interoperability_converts_then_commits_the_files_to_publish(tmp_p
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await _open(app, pilot)
-        await _until(pilot, lambda: screen.reports)
+        await until(pilot, lambda: screen.reports)
         assert any(r.verdict.value == "fixable" for r in screen.reports)
         await pilot.click("#convert")
-        await _until(pilot, lambda: screen.outputs)
+        await until(pilot, lambda: screen.outputs)
         assert (tmp_path / "publish" / "donnees_cohorte_melanome.csv").exists()
         assert csv_path.read_bytes() == french  # the original is untouched
         await pilot.press("ctrl+s")
@@ -90,9 +81,9 @@ async def test_interoperability_cancel_removes_the_copies_already_written(
     app = make_app(tmp_path)
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await _open(app, pilot)
-        await _until(pilot, lambda: screen.reports)
+        await until(pilot, lambda: screen.reports)
         await pilot.click("#convert")
-        await _until(pilot, lambda: not screen.query_one("#interop-work").display)
+        await until(pilot, lambda: not screen.query_one("#interop-work").display)
         assert screen.outputs == []
         publish = tmp_path / "publish"
         assert not publish.exists() or not any(publish.iterdir())

@@ -9,7 +9,6 @@ import io
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +26,12 @@ from hdh_wizard.inspect import preparation as prep
 from hdh_wizard.inspect.sample import sample_table
 from hdh_wizard.ui.app import HdhWizardApp
 from hdh_wizard.ui.steps.prepare_data import PrepareDataStepScreen
-
-from .test_preparation import SLIDE_ID, STAGE, TABLE, hosted_project
-from .tui_helpers import ALICE, NOW, make_app, make_demo_project
+from tests.prepare_helpers import SLIDE_ID, STAGE, TABLE, hosted_project
+from tests.tui_helpers import ALICE, NOW, make_app, make_demo_project, until
 
 SIZE = (140, 60)
 BROKEN = "donnees/casse.csv"
 BROKEN_CONTENT = b"id,stade\n1,I\n2,II\n3,II,en trop\n4,III\n"
-
-
-async def _until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 30) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("timed out")
 
 
 async def _open(app: HdhWizardApp, pilot: Pilot[None]) -> PrepareDataStepScreen:
@@ -49,8 +39,8 @@ async def _open(app: HdhWizardApp, pilot: Pilot[None]) -> PrepareDataStepScreen:
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, PrepareDataStepScreen)
-    await _until(pilot, lambda: bool(screen.choices.tables) and not screen.working)
-    await _until(pilot, lambda: _options(screen, "#prep-column") > 0)
+    await until(pilot, lambda: bool(screen.choices.tables) and not screen.working)
+    await until(pilot, lambda: _options(screen, "#prep-column") > 0)
     return screen
 
 
@@ -67,7 +57,7 @@ async def _choose_column(pilot: Pilot[None], screen: PrepareDataStepScreen, inde
     screen.query_one("#prep-column", Select).value = index
     await pilot.pause()
     table = screen.query_one("#prep-table", Select).value
-    await _until(pilot, lambda: (table, index) in screen.counts and not screen.working)
+    await until(pilot, lambda: (table, index) in screen.counts and not screen.working)
 
 
 def _text(screen: PrepareDataStepScreen, selector: str) -> str:
@@ -82,7 +72,7 @@ def _cells(screen: PrepareDataStepScreen, selector: str) -> list[list[str]]:
 async def _press(pilot: Pilot[None], screen: PrepareDataStepScreen, button: str) -> None:
     screen.query_one(button, Button).press()
     await pilot.pause()
-    await _until(pilot, lambda: not screen.working)
+    await until(pilot, lambda: not screen.working)
 
 
 def _stages(folder: Path) -> Counter[str]:
@@ -177,7 +167,7 @@ async def test_reopening_shows_what_was_done(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot)
-        await _until(pilot, lambda: screen.query_one("#prep-column", Select).value == STAGE)
+        await until(pilot, lambda: screen.query_one("#prep-column", Select).value == STAGE)
         assert _cells(screen, "#prep-parts") == before
         assert screen.query_one("#prep-threshold", Input).value == "5"
         assert screen.query_one("#prep-seed", Input).value == "77"
@@ -192,7 +182,7 @@ async def test_a_malformed_table_shows_the_line_to_fix(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot)
         screen.query_one("#prep-table", Select).value = BROKEN
-        await _until(pilot, lambda: _options(screen, "#prep-column") == 2)
+        await until(pilot, lambda: _options(screen, "#prep-column") == 2)
         await _choose_column(pilot, screen, 1)
         await _press(pilot, screen, "#prep-split")
         message = _text(screen, "#prep-error")
@@ -212,7 +202,7 @@ async def test_slides_are_grouped_by_stage_from_the_cohort_table(tmp_path: Path)
         screen = await _open(app, pilot)
         assert screen.query_one("#prep-folder", Select).value == "donnees/lames"
         screen.query_one("#prep-mapping", Select).value = TABLE
-        await _until(pilot, lambda: _options(screen, "#prep-value-column") > 0)
+        await until(pilot, lambda: _options(screen, "#prep-value-column") > 0)
         screen.query_one("#prep-file-column", Select).value = SLIDE_ID
         screen.query_one("#prep-value-column", Select).value = STAGE
         await _press(pilot, screen, "#prep-split-files")
@@ -248,12 +238,12 @@ async def test_cancel_stops_the_split_and_keeps_the_previous_files(
         screen = await _open(app, pilot)
         await _choose_column(pilot, screen, STAGE)
         screen.query_one("#prep-split", Button).press()
-        await _until(pilot, started.is_set)
+        await until(pilot, started.is_set)
         assert screen.working and screen.query_one("#prep-work").display
         await pilot.press("escape")  # leaving now would leave the work running unseen
         assert app.screen is screen
         screen.query_one("#prep-cancel", Button).press()
-        await _until(pilot, lambda: not screen.working)
+        await until(pilot, lambda: not screen.working)
         assert not screen.query_one("#prep-work").display
         assert screen.preparation.files == ()
     publish = tmp_path / "publish"
@@ -272,7 +262,7 @@ async def test_splitting_again_after_commit_reopens_the_step_with_the_new_files(
         await pilot.press("ctrl+s")
         await pilot.pause()
         screen = await _open(app, pilot)
-        await _until(pilot, lambda: _counted(screen))
+        await until(pilot, lambda: _counted(screen))
         await _choose_column(pilot, screen, 1)
         await _press(pilot, screen, "#prep-split")
         assert "a été rouverte" in _text(screen, "#prep-all")

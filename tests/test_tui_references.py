@@ -7,35 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from hdh_wizard import project as projects
 from hdh_wizard.cli.publish import run_publish
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.hosting_records import references_of
 from hdh_wizard.core.portal_records import dataset_of
-from hdh_wizard.core.release import Person
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.services.datagouv.client import DataGouvClient
-from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.storage.public_access import Access, PublicCheck
-from hdh_wizard.ui.app import HdhWizardApp
 from hdh_wizard.ui.steps.reference_urls import ReferenceUrlsStepScreen
-from tests.portal_helpers import session_portal
-from tests.test_references import SPLIT, hosted_release
-from tests.test_tui_datagouv import checks_text, status_text, wait_for
-from tests.tui_helpers import ALICE, NOW, STAFF
+from tests.portal_helpers import (
+    REFERENCES_SIZE,
+    SPLIT,
+    app_as,
+    cells,
+    hosted_release,
+    keyed_portal,
+)
+from tests.tui_helpers import ALICE, STAFF, checks_text, status_text, until
 from tests.udata_local.server import PARTNER, UdataServer
 
 FR = load_catalogue(Lang.FR)
-SIZE = (140, 45)
-
-
-def keyed_portal(server: UdataServer) -> PortalSession:
-    portal = session_portal()
-    portal.remember(server.url, PARTNER.api_key, keep=False)
-    return portal
 
 
 @pytest.fixture
@@ -48,20 +43,11 @@ def folder(tmp_path: Path, udata_server: UdataServer) -> Path:
     return tmp_path
 
 
-def app_as(folder: Path, server: UdataServer, person: Person) -> HdhWizardApp:
-    return HdhWizardApp(folder, FR, actor=person, clock=lambda: NOW, portal=keyed_portal(server))
-
-
-def cells(screen: Any, column: str) -> list[str]:
-    table = screen.query_one("#refs-files", DataTable)
-    return [str(table.get_cell(row, column)) for row in table.rows]
-
-
 async def test_staff_reference_the_hosted_files_see_them_verified_and_commit(
     folder: Path, udata_server: UdataServer
 ) -> None:
     app = app_as(folder, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
@@ -76,7 +62,7 @@ async def test_staff_reference_the_hosted_files_see_them_verified_and_commit(
         assert set(cells(screen, "state")) == {"à référencer"}
 
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.running)
+        await until(pilot, lambda: screen.outcome is not None and not screen.running)
 
         result = str(screen.query_one("#refs-result", Static).render())
         assert "4 fichiers référencés et vérifiés" in result, result
@@ -107,13 +93,13 @@ async def test_a_second_press_on_a_done_step_verifies_without_reopening_it(
     folder: Path, udata_server: UdataServer
 ) -> None:
     app = app_as(folder, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.running)
+        await until(pilot, lambda: screen.outcome is not None and not screen.running)
         await pilot.press("ctrl+s")
         await pilot.pause()
 
@@ -121,11 +107,11 @@ async def test_a_second_press_on_a_done_step_verifies_without_reopening_it(
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.busy)
+        await until(pilot, lambda: screen.outcome is not None and not screen.busy)
         assert set(cells(screen, "state")) == {"vérifié ✓"}  # read back on opening
         screen.outcome = None
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: screen.outcome is not None and not screen.busy)
+        await until(pilot, lambda: screen.outcome is not None and not screen.busy)
         assert projects.read_project(folder).record(StepId.REFERENCE_URLS).status is (
             StepStatus.DONE
         )
@@ -135,7 +121,7 @@ async def test_a_partner_sees_the_hosted_files_but_is_told_staff_reference_and_c
     folder: Path, udata_server: UdataServer
 ) -> None:
     app = app_as(folder, udata_server, ALICE)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
@@ -168,14 +154,14 @@ async def test_urls_the_public_cannot_read_are_refused_before_anything_is_sent(
         return [PublicCheck(url, Access.FORBIDDEN, 403) for url, _size in files]
 
     app = app_as(folder, udata_server, STAFF)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=REFERENCES_SIZE) as pilot:
         app.open_step(StepId.REFERENCE_URLS)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReferenceUrlsStepScreen)
         screen.public_check = closed_bucket
         await pilot.click("#refs-run")
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         status = status_text(screen)
         assert "ne donnent pas le fichier à tout le monde" in status
         assert "publish/sejours__echantillon.csv » : refusé au public (erreur 403)" in status

@@ -10,12 +10,11 @@ import random
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
-from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, DataTable, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input
 
 from hdh_wizard import project as projects
 from hdh_wizard.core.enums import StepStatus
@@ -30,52 +29,20 @@ from hdh_wizard.ui.steps.share_with_hdh import ShareWithHdhStepScreen
 from hdh_wizard.ui.widgets.checks import ChecksPanel
 from tests.portal_helpers import session_portal
 from tests.s3_local import ANY_KEY_ID, ANY_SECRET, S3FaultProxy, raw_client
-from tests.test_hosting_run import BIG, EXPECTED_PATHS, PART, PREFIX, hosted_project
-from tests.tui_helpers import ALICE, STAFF, make_app
-
-SIZE = (130, 50)
-
-
-async def wait_for(pilot: Pilot[None], condition: Any, timeout: float = 30.0) -> None:
-    waited = 0.0
-    while not condition():
-        if waited > timeout:
-            raise AssertionError("timed out waiting for the screen")
-        await pilot.pause(0.05)
-        waited += 0.05
-
-
-async def open_share(app: HdhWizardApp, pilot: Pilot[None]) -> ShareWithHdhStepScreen:
-    app.open_step(StepId.SHARE_WITH_HDH)
-    await pilot.pause()
-    screen = app.screen
-    assert isinstance(screen, ShareWithHdhStepScreen)
-    screen.transfer_part_size = PART  # 3 parts for the image: a multipart upload, quickly
-    screen.transfer_workers = 2
-    await wait_for(pilot, lambda: screen.keyring is not None)  # the keyring was looked at
-    return screen
-
-
-def fill(screen: ShareWithHdhStepScreen, endpoint: str, bucket: str, secret: str = "") -> None:
-    values = {
-        "storage-endpoint": endpoint,
-        "storage-region": "",
-        "storage-bucket": bucket,
-        "storage-prefix": PREFIX,
-        "storage-access-key": ANY_KEY_ID,
-        "storage-public-url": "",
-        "storage-secret": secret,
-    }
-    for widget_id, value in values.items():
-        screen.query_one(f"#{widget_id}", Input).value = value
-
-
-def text_of(screen: ShareWithHdhStepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
-
-
-def status(screen: ShareWithHdhStepScreen) -> str:
-    return text_of(screen, "#hosting-status")
+from tests.storage_helpers import (
+    BIG,
+    EXPECTED_PATHS,
+    PREFIX,
+    SHARE_POLL,
+    SHARE_SIZE,
+    fill,
+    hosted_project,
+    open_share,
+    status,
+    text_of,
+    transfer,
+)
+from tests.tui_helpers import ALICE, STAFF, make_app, until
 
 
 def state_text(folder: Path) -> str:
@@ -89,17 +56,12 @@ def assert_secret_nowhere(app: HdhWizardApp, folder: Path) -> None:
     assert ANY_SECRET not in shown and ANY_SECRET[:-4] not in shown
 
 
-async def transfer(pilot: Pilot[None], screen: ShareWithHdhStepScreen) -> None:
-    await pilot.press("ctrl+t")  # the transfer starts there, and may end at once
-    await wait_for(pilot, lambda: not screen.running)
-
-
 async def test_the_partner_prepares_the_details_as_a_draft_but_cannot_commit(
     tmp_path: Path, s3_server: str, bucket: str
 ) -> None:
     hosted_project(tmp_path, actor=ALICE)
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         note = text_of(screen, "#hosting-staff")
         assert "partenaire" in note and "« i »" in note
@@ -125,14 +87,14 @@ async def test_staff_test_the_connection_transfer_verify_and_commit(
 ) -> None:
     hosted_project(tmp_path)
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         assert "Pas de trousseau" in text_of(screen, "#hosting-keyring")
         assert "équipe HDH (Hugo Bernard)" in text_of(screen, "#hosting-staff")
         fill(screen, s3_server, "pas-de-tel-bucket", ANY_SECRET)
         screen.query_one("#storage-test", Button).press()
         await pilot.pause()
-        await wait_for(pilot, lambda: screen.connection is not None)
+        await until(pilot, lambda: screen.connection is not None, every=SHARE_POLL)
         assert "compartiment (bucket) indiqué n'existe pas" in status(screen)
         assert screen.typed_secret() == ANY_SECRET  # not kept: it was not accepted
 
@@ -141,7 +103,7 @@ async def test_staff_test_the_connection_transfer_verify_and_commit(
         assert screen.connection is None  # other details: to be tested again
         screen.query_one("#storage-test", Button).press()
         await pilot.pause()
-        await wait_for(pilot, lambda: screen.connection is not None)
+        await until(pilot, lambda: screen.connection is not None, every=SHARE_POLL)
         assert "Connexion réussie" in status(screen)
         assert screen.typed_secret() == ""  # kept for the session, never shown again
         assert "cette session seulement" in text_of(screen, "#hosting-keyring")
@@ -159,7 +121,9 @@ async def test_staff_test_the_connection_transfer_verify_and_commit(
         ]
         assert table_states == ["vérifié ✓"] * 6
         # The bucket is not open to the public: said now, before the references refuse it.
-        await wait_for(pilot, lambda: "au public" in text_of(screen, "#hosting-public"))
+        await until(
+            pilot, lambda: "au public" in text_of(screen, "#hosting-public"), every=SHARE_POLL
+        )
         public = text_of(screen, "#hosting-public")
         assert "adresse(s) ne donnent pas le fichier au public" in public
         assert "notice.pdf » : refusé au public (erreur 403)" in public
@@ -189,15 +153,17 @@ async def test_a_cancelled_transfer_resumes_in_a_new_session_without_resending_p
         return MultipartState.from_dict(raw)
 
     app = make_app(tmp_path, portal=portal)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         screen.transfer_workers = 1  # one part at a time: the cancel lands before the last
         fill(screen, proxy.url, bucket, ANY_SECRET)
         await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: (s := big_upload()) is not None and s.done_parts >= 1)
+        await until(
+            pilot, lambda: (s := big_upload()) is not None and s.done_parts >= 1, every=SHARE_POLL
+        )
         assert "Ensemble : fichier 4/6" in text_of(screen, "#hosting-overall-text")
         screen.query_one("#storage-cancel", Button).press()
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running, every=SHARE_POLL)
         assert "annulé" in status(screen)
         assert "morceaux sur 3 sont déjà sur le stockage" in status(screen)
     saved = big_upload()
@@ -208,7 +174,7 @@ async def test_a_cancelled_transfer_resumes_in_a_new_session_without_resending_p
     proxy.clear()
 
     again = make_app(tmp_path, portal=portal)
-    async with again.run_test(size=SIZE) as pilot:
+    async with again.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(again, pilot)
         assert screen.query_one("#storage-bucket", Input).value == bucket  # from the state
         assert screen.known is not None  # the secret, from this run's memory
@@ -234,12 +200,12 @@ async def test_leaving_or_quitting_during_a_transfer_is_guarded(
     hosted_project(tmp_path)
     proxy.delay("UploadPart", 3.0)  # a slow link: the transfer lasts several seconds
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         screen.transfer_workers = 1
         fill(screen, proxy.url, bucket, ANY_SECRET)
         await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: screen.running)
+        await until(pilot, lambda: screen.running, every=SHARE_POLL)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen  # not left: the transfer goes on
@@ -250,7 +216,7 @@ async def test_leaving_or_quitting_during_a_transfer_is_guarded(
         await pilot.pause()
         assert app.screen is screen and screen.running
         screen.query_one("#storage-cancel", Button).press()
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running, every=SHARE_POLL)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen
@@ -261,7 +227,7 @@ async def test_an_object_altered_behind_our_back_fails_verification_and_is_sent_
 ) -> None:
     hosted_project(tmp_path)
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         fill(screen, s3_server, bucket, ANY_SECRET)
         await transfer(pilot, screen)
@@ -285,8 +251,8 @@ async def test_an_object_altered_behind_our_back_fails_verification_and_is_sent_
         screen = await open_share(app, pilot)
         screen.query_one("#storage-full-read", Checkbox).toggle()
         screen.query_one("#storage-verify", Button).press()
-        await wait_for(pilot, lambda: screen.checked)
-        await wait_for(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: screen.checked, every=SHARE_POLL)
+        await until(pilot, lambda: not screen.busy, every=SHARE_POLL)
         assert "1 fichiers ne sont pas conformes" in status(screen)
         assert slide in status(screen) and "Relu en entier" in status(screen)
         release = projects.read_project(tmp_path)
@@ -333,14 +299,14 @@ async def test_the_secret_goes_to_the_keyring_and_the_next_session_uses_it(
     hosted_project(tmp_path)
     backend = MemoryKeyring()
     app = make_app(tmp_path, portal=keyring_portal(backend))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         assert "trousseau du système (Memory Keyring)" in text_of(screen, "#hosting-keyring")
         fill(screen, s3_server, bucket, ANY_SECRET)
         await pilot.press("ctrl+d")  # the details as a draft, for the next session
         screen.query_one("#storage-test", Button).press()
         await pilot.pause()
-        await wait_for(pilot, lambda: screen.connection is not None)
+        await until(pilot, lambda: screen.connection is not None, every=SHARE_POLL)
         assert "Connexion réussie" in status(screen)
         config = screen.config()
     where = normalize_url(config.secret_url)
@@ -348,15 +314,15 @@ async def test_the_secret_goes_to_the_keyring_and_the_next_session_uses_it(
     assert ANY_SECRET not in state_text(tmp_path)
 
     again = make_app(tmp_path, portal=keyring_portal(backend))
-    async with again.run_test(size=SIZE) as pilot:
+    async with again.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(again, pilot)
-        await wait_for(pilot, lambda: screen.known is not None)
+        await until(pilot, lambda: screen.known is not None, every=SHARE_POLL)
         shown = text_of(screen, "#hosting-keyring")
         assert "Clé secrète connue : ••••••••" in shown and "(trousseau du système)" in shown
         await transfer(pilot, screen)  # nothing typed: the keyring's secret is used
         assert "Transfert terminé" in status(screen)
         screen.query_one("#storage-forget", Button).press()
-        await wait_for(pilot, lambda: screen.known is None)
+        await until(pilot, lambda: screen.known is None, every=SHARE_POLL)
         assert "Clé secrète oubliée" in status(screen)
         assert_secret_nowhere(again, tmp_path)
     assert ("hdh-wizard/storage_secret", where) not in backend.saved
@@ -375,12 +341,16 @@ async def test_quitting_during_a_transfer_stops_it_after_the_parts_under_way(
     hosted_project(tmp_path)
     proxy.delay("UploadPart", 1.0)
     app = make_app(tmp_path, portal=session_portal())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SHARE_SIZE) as pilot:
         screen = await open_share(app, pilot)
         screen.transfer_workers = 1
         fill(screen, proxy.url, bucket, ANY_SECRET)
         await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: screen.record is not None and BIG in screen.record.uploads)
+        await until(
+            pilot,
+            lambda: screen.record is not None and BIG in screen.record.uploads,
+            every=SHARE_POLL,
+        )
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.click("#yes")
