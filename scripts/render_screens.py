@@ -197,7 +197,28 @@ async def _prepared(pilot: Pilot[None]) -> None:
     screen.query_one("#prep-sample", Button).press()
     await pilot.pause()
     await _wait(pilot, lambda: not getattr(screen, "working", True))
-    await pilot.pause(0.2)
+    # The files prepared are listed once the job's result is saved on the UI thread: wait until
+    # the list stops changing (a loaded machine delivers it later).
+    parts, values = (screen.query_one(f"#prep-{n}", DataTable) for n in ("parts", "values"))
+
+    def state() -> object:
+        # The value counts are read again by a worker of their own once the sample is written.
+        running = sum(1 for w in pilot.app.workers if w.is_running)
+        return parts.row_count, values.row_count, running, getattr(screen, "working", True)
+
+    await _steady(pilot, state)
+
+
+async def _steady(pilot: Pilot[None], probe: Callable[[], object], checks: int = 5) -> None:
+    """Wait until `probe()` gives the same answer `checks` times in a row, 0.1 s apart."""
+    last, same = probe(), 0
+    for _ in range(300):
+        await pilot.pause(0.1)
+        now = probe()
+        same = same + 1 if now == last else 0
+        last = now
+        if same >= checks:
+            return
 
 
 STORAGE = StorageConfig(
@@ -266,16 +287,18 @@ def _open(step: StepId, *then: str) -> Drive:
 async def _inspected(pilot: Pilot[None]) -> None:
     """Open the interoperability step and wait for its inspection worker to report."""
     await _open(StepId.INTEROPERABILITY)(pilot)
-    for _ in range(300):
-        screen = pilot.app.screen
+    screen = pilot.app.screen
+
+    def state() -> object:
         tables = screen.query("#inventory")
-        if getattr(screen, "reports", None) and tables and tables.first().row_count:
-            break
-        await pilot.pause(0.1)
-    # The first row's highlight fills the detail below through a message: let it arrive, also
-    # on a loaded machine.
-    for _ in range(3):
-        await pilot.pause(0.2)
+        rows = tables.first().row_count if tables else 0
+        running = sum(1 for w in pilot.app.workers if w.is_running)
+        return bool(getattr(screen, "reports", None)), rows, running
+
+    await _wait(pilot, lambda: state()[0] and state()[1])
+    # The first row's highlight fills the detail below through a message: let everything settle,
+    # also on a loaded machine.
+    await _steady(pilot, state)
 
 
 async def _anonymity_measured(pilot: Pilot[None]) -> None:
@@ -297,9 +320,11 @@ async def _anonymity_searched(pilot: Pilot[None]) -> None:
     screen = pilot.app.screen
     screen.query_one("#risk-search", Button).press()
     await _wait(pilot, lambda: getattr(screen, "searches", None))
-    await pilot.pause(0.2)
+    form = screen.query_one("#step-form")
+    # The screen moves the focus to the solutions and scrolls them into view: let it finish.
+    await _steady(pilot, lambda: (form.scroll_y, getattr(screen, "working", True)))
     screen.query_one("#risk-search").scroll_visible(top=True, animate=False)
-    await pilot.pause(0.2)
+    await _steady(pilot, lambda: form.scroll_y)
 
 
 async def _deposit_files(pilot: Pilot[None]) -> None:
