@@ -12,17 +12,16 @@ error.
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 from hdh_wizard import project as projects
+from hdh_wizard.cli.interrupt import cancel_on_interrupt
 from hdh_wizard.core import workflow
 from hdh_wizard.core.preparation import (
     new_seed,
@@ -319,23 +318,12 @@ class _Prepare:
             stop.set()
             ticker.join()
 
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
+    def interruptible(self) -> AbstractContextManager[None]:
         """Ctrl+C (or SIGTERM) cancels the operation under way, before it installs anything;
         a second Ctrl+C stops at once (the staging folder is removed by the next run)."""
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            if self.progress.cancelled:
-                raise KeyboardInterrupt
+        def cancel() -> None:
             self.progress.cancel()
             print(self.cat.t("cli.prepare.interrupting"), file=sys.stderr)
 
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signals can only be caught in the main thread (tests call from others)
-            return
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        return cancel_on_interrupt(lambda: self.progress.cancelled, cancel)

@@ -14,18 +14,15 @@ message says what), 2 on a usage error.
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 from hdh_wizard import project as projects
+from hdh_wizard.cli.interrupt import cancel_on_interrupt
 from hdh_wizard.core import workflow
 from hdh_wizard.core.hosting_records import TransferRecord, transfer_of
 from hdh_wizard.core.release import Person
@@ -178,27 +175,16 @@ class _Transfer:
         print(self.cat.t("cli.transfer.committed", name=self.ctx.actor.name))
         return 0
 
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
+    def interruptible(self) -> AbstractContextManager[None]:
         """Ctrl+C (or SIGTERM) asks the transfer to stop after the parts under way, which are
         then recorded; a second Ctrl+C stops at once (the next run still resumes)."""
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            if self.ctx.cancel.is_set():
-                raise KeyboardInterrupt
+        def cancel() -> None:
             self.ctx.cancel.set()
             self.printer.end_line()
             print(self.cat.t("cli.transfer.interrupting"), file=sys.stderr)
 
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signals can only be caught in the main thread (tests call from others)
-            return
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        return cancel_on_interrupt(self.ctx.cancel.is_set, cancel)
 
 
 class _Printer:
