@@ -2,6 +2,7 @@
 
     python scripts/render_screens.py            # regenerate screens/*.svg
     python scripts/render_screens.py --check    # exit 1 if a stored SVG is out of date
+    python scripts/render_screens.py --only=home-handover,home-80x24   # those scenarios alone
 
 Each scenario builds a project on the demo's synthetic data in a fixed (relative) folder, with
 a fixed clock, drives the app with Textual's Pilot to the screen, and exports its screenshot.
@@ -337,6 +338,30 @@ async def _deposit_files(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def _deposit_licence(pilot: Pilot[None]) -> None:
+    """The deposit's documentation tab on a 120×36 terminal, Tab pressed down to the licence:
+    the form has scrolled to it."""
+    await _open(StepId.DEPOSIT)(pilot)
+    await _settle(pilot)
+    app = pilot.app
+    for _ in range(40):
+        focused = app.focused
+        if focused is not None and focused.id == "doc-license":
+            break
+        await pilot.press("tab")
+    form = app.screen.query_one("#step-form")
+    await _steady(pilot, lambda: form.scroll_y)
+
+
+def _handover_to_staff(release: Release) -> Release:
+    """Route 2: the partner did the prerequisites and the contract; HDH staff shares next."""
+    release = workflow.commit_step(
+        release, StepId.CONTRACT, {"reference": "HDH-OD-2024-017"}, ALICE, NOW
+    )
+    release = _hosted_ready(release)
+    return workflow.skip_step(release, StepId.PREPARE_DATA, "Déjà découpée", ALICE, NOW)
+
+
 def _fill_contract(pilot: Pilot[None]) -> Awaitable[None]:
     return _open(
         StepId.CONTRACT, *"HDH-OD-2024-017", "tab", *"15/01/2024", "tab", *"Dr Claire Petit", "tab"
@@ -348,13 +373,21 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("home-80x24", size=(80, 24)),
     Scenario("home-en", lang=Lang.EN),
     Scenario("home-progress", setup=_progress),
-    Scenario("home-production-route2", setup=_production_hosted),
+    Scenario("home-production-route2", setup=_production_hosted, drive=_keys("enter")),
+    # HDH staff acts next: the wizard asks who is at the keyboard; Enter keeps the partner.
+    Scenario("home-handover", setup=_handover_to_staff, drive=_keys("enter")),
     Scenario("help", drive=_keys("question_mark")),
     Scenario("contract", drive=_open(StepId.CONTRACT)),
     Scenario("contract-filled-wide", size=(120, 34), drive=_fill_contract),
     Scenario("step-account", size=(120, 40), drive=_open(StepId.ACCOUNT)),
     Scenario("step-deposit", size=(130, 50), setup=_ready_to_deposit, drive=_open(StepId.DEPOSIT)),
     Scenario("step-deposit-files", size=(130, 40), setup=_ready_to_deposit, drive=_deposit_files),
+    Scenario(
+        "step-deposit-licence-120x36",
+        size=(120, 36),
+        setup=_ready_to_deposit,
+        drive=_deposit_licence,
+    ),
     Scenario(
         "step-references",
         size=(140, 45),
@@ -461,15 +494,28 @@ async def _render_here(scenario: Scenario) -> str:
         return app.export_screenshot(title=f"hdh-wizard · {scenario.name}")
 
 
-def render_all() -> dict[str, str]:
-    return {s.name: asyncio.run(render(s)) for s in SCENARIOS}
+def render_all(only: frozenset[str] = frozenset()) -> dict[str, str]:
+    return {s.name: asyncio.run(render(s)) for s in SCENARIOS if not only or s.name in only}
+
+
+def _only(argv: list[str]) -> frozenset[str]:
+    """`--only=home-handover,home-80x24`: those scenarios alone."""
+    for arg in argv:
+        if arg.startswith("--only="):
+            return frozenset(n for n in arg.removeprefix("--only=").split(",") if n)
+    return frozenset()
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    only = _only(argv)
+    unknown = only - {s.name for s in SCENARIOS}
+    if unknown:
+        print("unknown scenario: " + ", ".join(sorted(unknown)))
+        return 2
     SCREENS_DIR.mkdir(exist_ok=True)
     stale = []
-    for name, svg in render_all().items():
+    for name, svg in render_all(only).items():
         path = SCREENS_DIR / f"{name}.svg"
         if check:
             if not path.exists() or path.read_text(encoding="utf-8") != svg:

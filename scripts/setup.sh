@@ -16,6 +16,8 @@ if [ "$dev" = 1 ]; then
     # The keyring tests run the real Secret Service: gnome-keyring inside dbus-run-session.
     command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
     command -v dbus-run-session >/dev/null || missing+=(dbus)
+    # The release dossier is checked as a browser opens it: headless Chromium.
+    command -v chromium >/dev/null || missing+=(chromium)
 fi
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
     sudo=""

@@ -253,3 +253,59 @@ def test_every_literal_key_looked_up_in_the_program_exists() -> None:
     }
     assert len(used) > 20
     assert {(where, key) for where, key in used if key not in RAW} == set()
+
+
+# --- the screens' own wording ---------------------------------------------------------------
+
+_OPTION = re.compile(r"(?:^|[\s«(\"`])--[a-z]|hdh-wizard (?:check|convert|risk|transfer|publish)\b")
+# Messages raised by the inspection, the core or the services, which the screens show too.
+SHOWN_ON_SCREENS = (
+    "risk.error.no_quasi_identifiers",
+    "risk.error.ragged_row",
+    "inspect.problem.encoding_uncertain",
+)
+
+
+# Documents written to files (the risk report tells how to replay it with `risk --choices`).
+DOCUMENTS = ("risk_document.py", "dictionary_document.py")
+
+
+def _looked_up_by_screens() -> set[str]:
+    package = CORE.parent
+    return {
+        key
+        for folder in ("ui", "present")
+        for source in (package / folder).rglob("*.py")
+        if source.name not in DOCUMENTS
+        for key in re.findall(r'\bt\(\s*"([a-z0-9_.]+)"', source.read_text("utf-8"))
+    }
+
+
+def test_a_message_a_screen_shows_does_not_speak_of_the_command_line() -> None:
+    shown = _looked_up_by_screens() | set(SHOWN_ON_SCREENS)
+    assert len(shown) > 100
+    screens = load_catalogue(Lang.FR).on_screens()
+    cli_words = sorted(k for k in shown if k in RAW and _OPTION.search(screens.messages[k]))
+    assert cli_words == []
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_screens_read_their_own_wording_and_the_terminal_the_options(lang: Lang) -> None:
+    cli = load_catalogue(lang)
+    screens = cli.on_screens()
+    assert "--qi" in cli.t("risk.error.no_quasi_identifiers", table="t.csv")
+    on_screen = screens.t("risk.error.no_quasi_identifiers", table="t.csv")
+    assert "--" not in on_screen and "t.csv" in on_screen
+    variants = [k for k in RAW if k.endswith(".tui")]
+    assert len(variants) >= 4
+    for variant in variants:
+        base = variant.removesuffix(".tui")
+        assert screens.messages[base] == RAW[variant][lang.value]
+        assert not _OPTION.search(RAW[variant][lang.value]), variant
+    assert screens.t("status.done") == cli.t("status.done")
+
+
+def test_a_screen_wording_needing_another_field_is_refused(messages: Path) -> None:
+    _write(messages, "a.yaml", 'k:\n  fr: "{a}"\n  en: "{a}"\nk.tui:\n  fr: "{b}"\n  en: "{b}"\n')
+    with pytest.raises(CatalogueError, match="screen wording"):
+        load_catalogue(Lang.FR)

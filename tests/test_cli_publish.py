@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
+from frictionless import Resource, Schema
 
 from hdh_wizard import project as projects
 from hdh_wizard.cli.publish import run_publish
@@ -38,7 +40,7 @@ def test_publish_deposits_verifies_and_publishes_then_a_rerun_changes_nothing(
     assert run_publish(CAT, folder, yes=False, portal=portal) == 0
     out = capsys.readouterr().out
     assert "Compte : Alice Martin" in out
-    assert "4 fichiers déposés et vérifiés" in out
+    assert "6 fichiers déposés et vérifiés" in out  # 4 data files, the dictionary, 1 schema
     assert "Publié : " in out
     release = projects.read_project(folder)
     for step in (StepId.ACCOUNT, StepId.ORGANIZATION, StepId.DEPOSIT, StepId.PUBLICATION):
@@ -48,7 +50,23 @@ def test_publish_deposits_verifies_and_publishes_then_a_rerun_changes_nothing(
     with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
         dataset = client.dataset(record.dataset_id)
     assert dataset["private"] is False
-    assert len(dataset["resources"]) == 4
+    assert len(dataset["resources"]) == 6
+    documentation = {r["title"]: r for r in dataset["resources"] if r["type"] == "documentation"}
+    assert set(documentation) == {
+        "dictionnaire-des-variables.csv",
+        "donnees-cohorte_melanome.schema.json",
+    }
+    # The page's order: the data first, the documentation last.
+    assert [r["type"] for r in dataset["resources"]][-2:] == ["documentation"] * 2
+    # The schema as the server serves it accepts the published table (Frictionless' own check).
+    schema_url = documentation["donnees-cohorte_melanome.schema.json"]["url"]
+    descriptor = httpx.get(schema_url, timeout=30).json()
+    report = Resource(
+        path="donnees/cohorte_melanome.csv",
+        basepath=str(folder),
+        schema=Schema.from_descriptor(descriptor),
+    ).validate()
+    assert report.valid, [e.message for t in report.tasks for e in t.errors]
     state = (folder / "hdh-release.yaml").read_text()
     assert PARTNER.api_key not in state and PARTNER.api_key[-12:] not in state
 

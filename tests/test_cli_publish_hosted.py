@@ -89,7 +89,7 @@ def test_a_file_changed_on_hdh_storage_is_updated_in_place_by_the_next_staff_run
 
     assert run_publish(CAT, tmp_path, yes=False, portal=portal, actor=STAFF) == 0
 
-    assert "(0 créés, 1 mis à jour, 0 retirés)" in capsys.readouterr().out
+    assert "(0 créé, 1 mis à jour, 0 retiré)" in capsys.readouterr().out
     release = projects.read_project(tmp_path)
     after = references_of(release)
     assert after is not None
@@ -152,7 +152,7 @@ def test_a_reference_deleted_on_the_page_is_made_again_by_the_next_staff_run(
     assert run_publish(CAT, tmp_path, yes=False, portal=portal, actor=ALICE) == 1
     assert "équipe HDH" in capsys.readouterr().err
     assert run_publish(CAT, tmp_path, yes=False, portal=portal, actor=STAFF) == 0
-    assert "(1 créés, 0 mis à jour, 0 retirés)" in capsys.readouterr().out
+    assert "(1 créé, 0 mis à jour, 0 retiré)" in capsys.readouterr().out
     remade = references_of(projects.read_project(tmp_path))
     assert remade is not None
     again = remade.file(lost.path)

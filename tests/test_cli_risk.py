@@ -100,11 +100,11 @@ def test_rules_and_the_stricter_threshold_are_applied(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--qi", "age,ville"], "Colonne(s) inconnue(s)"),
+        (["--qi", "age,ville"], "aucune colonne ne s'appelle"),
         (["--threshold", "0"], "Seuil « 0 » invalide"),
         (["--threshold", "beaucoup"], "Seuil « beaucoup » invalide"),
         (["--rule", "age=age_7"], "Règle de généralisation « age=age_7 » invalide"),
-        (["--rule", "ville=drop"], "Colonne(s) inconnue(s)"),
+        (["--rule", "ville=drop"], "aucune colonne ne s'appelle"),
         (["--qi", "age", "--sensitive", "age"], "à la fois quasi-identifiant et attribut sensible"),
     ],
 )

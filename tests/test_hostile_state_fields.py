@@ -40,8 +40,10 @@ from hdh_wizard.errors import StateFileError
 from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.i18n.formatting import format_datetime
 from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.screens.identity import IdentityDialog
 from hdh_wizard.ui.screens.state_error import StateErrorScreen
 from tests.conftest import STAFF, build_sample_release
+from tests.tui_helpers import until
 
 Path_ = tuple[str | int, ...]  # a place in the document: mapping keys and list indexes
 
@@ -649,6 +651,9 @@ async def banner_text(box: Sandbox) -> str:
     app = HdhWizardApp(box.project, load_catalogue(Lang.FR), clock=lambda: NOW)
     async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
+        if isinstance(app.screen, IdentityDialog):  # asked on resume: the last actor kept
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, IdentityDialog))
         return str(app.screen.query_one("#banner-release").render())
 
 

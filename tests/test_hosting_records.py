@@ -143,11 +143,11 @@ def test_the_home_screen_says_what_each_route2_step_holds() -> None:
     release = workflow.commit_step(
         release, StepId.PREPARE_DATA, {"files": [sample.to_outputs()]}, PARTNER, T0
     )
-    assert portal_detail(cat, release, StepId.PREPARE_DATA).startswith("1 fichier(s) préparé(s)")
+    assert portal_detail(cat, release, StepId.PREPARE_DATA).startswith("1 fichier préparé")
     assert "1,2 Mo" in portal_detail(cat, release, StepId.PREPARE_DATA)
     under_way = TransferRecord({"bucket": "b"}, (), {"a.csv": {"upload_id": "u"}})
     draft = workflow.save_draft(release, StepId.SHARE_WITH_HDH, under_way.to_outputs(), STAFF, T0)
-    assert "1 fichier(s) à reprendre" in portal_detail(cat, draft, StepId.SHARE_WITH_HDH)
+    assert "1 fichier à reprendre" in portal_detail(cat, draft, StepId.SHARE_WITH_HDH)
     hosted = HostedObject("a.csv", "p/a.csv", 3_000_000_000, SHA, "https://h/a.csv")
     done = workflow.commit_step(
         release,
@@ -157,5 +157,5 @@ def test_the_home_screen_says_what_each_route2_step_holds() -> None:
         T0,
     )
     assert portal_detail(cat, done, StepId.SHARE_WITH_HDH) == (
-        "1 fichier(s) hébergé(s) et vérifié(s) (3 Go), compartiment « open-data »"
+        "1 fichier hébergé et vérifié (3 Go), compartiment « open-data »"
     )

@@ -782,7 +782,7 @@ async def test_the_screen_warns_of_too_many_files_before_splitting(tmp_path: Pat
         screen.query_one("#prep-threshold", Input).value = "2"
         await pilot.pause()
         summary = str(screen.query_one("#prep-values-summary", Static).render())
-        assert "Au-delà" not in summary and "3 fichier(s)" in summary
+        assert "Au-delà" not in summary and "3 fichiers" in summary
 
 
 async def test_a_rewritten_table_is_flagged_on_the_screen_and_blocks_the_commit(

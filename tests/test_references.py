@@ -175,9 +175,10 @@ def test_each_hosted_file_is_referenced_with_its_url_size_checksum_and_type(
     data = server[rid(outcome, "publish/sejours__Stade_I.csv")]
     assert data["type"] == "main"
     assert "1,2 Go" in data["description"]
-    # udata puts each new resource first: made last, the sample shows first, documents last.
+    # The page's order: the main tables, then the sample, then the documents.
     titles = [r["title"] for r in client.dataset(dataset_id)["resources"]]
-    assert titles[0].startswith("Échantillon") and titles[-1] == "dictionnaire.pdf"
+    assert titles[:2] == ["sejours__Stade_I.csv", "sejours__Stade_II.csv"]
+    assert titles[2].startswith("Échantillon") and titles[-1] == "dictionnaire.pdf"
 
 
 def test_a_rerun_with_nothing_changed_keeps_the_same_resources_and_sends_nothing(

@@ -305,7 +305,7 @@ def test_a_hostile_state_through_publish_prints_each_problem_and_sends_nothing(
     assert code == 1
     captured = capsys.readouterr()
     err = captured.err
-    assert "2 fichier(s) hébergé(s) enregistré(s) de façon inutilisable" in err
+    assert "2 fichiers hébergés enregistrés de façon inutilisable" in err
     assert "  • publish/c.csv : l'URL contient un identifiant ou un mot de passe" in err
     assert "  • publish/d.csv : la somme SHA-256" in err
     assert "Traceback" not in err

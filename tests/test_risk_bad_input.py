@@ -361,7 +361,7 @@ def test_a_column_name_in_the_wrong_case_is_refused_with_the_names_available(
     _write(tmp_path / "casse.csv", "Age,SEXE\n" + "".join(f"{i % 3},F\n" for i in range(30)))
     code, out, err = _risk(capsys, "casse.csv", "--qi", "age,sexe")
     assert code == 2
-    assert "Colonne(s) inconnue(s) dans casse.csv : age, sexe" in err
+    assert "Dans casse.csv, aucune colonne ne s'appelle : age, sexe" in err
     assert "Colonnes disponibles : Age, SEXE" in err
     _no_internals(out + err)
 
@@ -679,7 +679,7 @@ def test_json_does_not_call_the_criteria_excluded_when_no_table_was_analysed(
     _write(tmp_path / "patients.csv", _patients())
     code, document, err = _json(capsys, "patients.csv", "--qi", "agee")
     assert code == 2
-    assert "Colonne(s) inconnue(s)" in err
+    assert "aucune colonne ne s'appelle" in err
     assert set(document["criteria"].values()) != {"excluded"}
 
 
@@ -788,7 +788,7 @@ def test_a_rule_on_an_unknown_column_names_the_table(
     _write(tmp_path / "agrege.csv", _ages())
     code, _out, err = _risk(capsys, "agrege.csv", "--qi", "age", "--rule", "ville=drop")
     assert code == 2
-    assert "Colonne(s) inconnue(s) dans agrege.csv : ville" in err
+    assert "Dans agrege.csv, aucune colonne ne s'appelle : ville" in err
 
 
 def test_a_parquet_file_with_a_list_column_is_still_measured_on_its_other_columns(

@@ -263,8 +263,8 @@ def test_the_chart_has_one_bar_per_bucket_before_and_after_generalisation() -> N
     assert page.count("<svg ") == 1
     assert page.count('class="bar before"') == len(SIZE_BUCKETS)
     assert page.count('class="bar after"') == len(SIZE_BUCKETS)
-    assert "<title>Original, classes de 5–10 : 25 enregistrement(s) (69,4\u00a0%)</title>" in page
-    assert "<title>Après généralisation, classes de 11–20 : 12 enregistrement(s) (33,3" in page
+    assert "<title>Original, classes de 5–10 : 25 enregistrements (69,4\u00a0%)</title>" in page
+    assert "<title>Après généralisation, classes de 11–20 : 12 enregistrements (33,3" in page
     # Sizes 1, 2 and 3–4 are under the threshold of 5: their ranges are shaded.
     assert page.count('<rect class="below" ') == 3
 

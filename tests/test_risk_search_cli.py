@@ -108,7 +108,7 @@ def test_search_options_without_search_are_a_usage_error(
     ("text", "message"),
     [
         ("", "est vide"),
-        ("F;*\nM\n", "niveaux au lieu de"),
+        ("F;*\nM\n", "1 niveau au lieu de 2"),
         ("F;*\nF;*\n", "figure déjà"),
         ("F;;*\n", "est vide"),
     ],
@@ -128,7 +128,7 @@ def test_a_hierarchy_missing_values_of_the_column_is_refused(
     (demo.parent / "h.csv").write_text("F;*\n", encoding="utf-8")
     code = main(["risk", COHORT, "--search", "--hierarchy", f"sexe={demo.parent / 'h.csv'}"])
     assert code == 2
-    assert "ne couvre pas 1 valeur(s) de la colonne sexe" in capsys.readouterr().err
+    assert "ne couvre pas 1 valeur de la colonne sexe" in capsys.readouterr().err
 
 
 def test_a_hierarchy_csv_is_used_and_its_solutions_are_not_offered_as_rules(

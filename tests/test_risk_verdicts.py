@@ -117,7 +117,7 @@ def test_a_class_where_one_sensitive_value_dominates_makes_it_inferable() -> Non
     assert not verdict.excluded
     (reason,) = verdict.reasons
     assert reason.key == "inferable" and reason.params["records"] == 100
-    assert "100 enregistrement(s)" in reason.text(FR)
+    assert "100 enregistrements" in reason.text(FR)
 
 
 def test_a_class_with_no_dominant_value_leaves_inference_excluded() -> None:

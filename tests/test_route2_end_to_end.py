@@ -121,7 +121,7 @@ def test_a_hosted_release_goes_from_prepared_files_to_a_published_page_of_workin
     storage_details_typed(tmp_path, s3_server, bucket)
     assert run_transfer(FR, tmp_path, secrets=secrets(), actor=STAFF) == 0
     _, err = capsys.readouterr()
-    assert "9 adresse(s) ne donnent pas le fichier au public" in err  # said at once to staff
+    assert "9 adresses ne donnent pas le fichier au public" in err  # said at once to staff
     assert "refusé au public (erreur 403)" in err
     release = projects.read_project(tmp_path)
     assert release.record(StepId.SHARE_WITH_HDH).status is StepStatus.DONE

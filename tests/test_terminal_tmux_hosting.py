@@ -39,10 +39,13 @@ def test_staff_transfer_and_commit_in_a_real_terminal_and_the_secret_is_never_sh
     tmux("new-session", "-d", "-s", tmux_session, "-x", "120", "-y", "40", command)
     tmux("set-window-option", "-t", tmux_session, "window-size", "manual")
     tmux("resize-window", "-t", tmux_session, "-x", "120", "-y", "40")
+    wait_for(tmux_session, "Qui est au clavier", timeout=60)  # staff worked last, the partner too
+    tmux("send-keys", "-t", tmux_session, "Enter")  # still the staff member
+    time.sleep(0.5)  # the home list shows behind the question: let it close first
     wait_for(tmux_session, "Partager la base avec le HDH", timeout=60)
     tmux("send-keys", "-t", tmux_session, "Enter")  # the next step is highlighted: this one
-    screen = wait_for(tmux_session, "Compartiment (bucket)", timeout=60)
-    assert bucket in screen  # the details typed earlier, from the state
+    wait_for(tmux_session, "Compartiment (bucket)", timeout=60)
+    wait_for(tmux_session, bucket, timeout=10)  # the details typed earlier, from the state
     time.sleep(0.5)  # Ctrl+T before the secret is looked up waits for it: either way works
     tmux("send-keys", "-t", tmux_session, "C-t")
     screen = wait_for(tmux_session, "Transfert terminé", timeout=90)

@@ -221,7 +221,11 @@ async def test_the_slide_with_a_label_gets_a_clean_copy_to_publish_instead(tmp_p
         await until(pilot, lambda: dirty[0].path in screen.replacements and not screen.working)
         copy = screen.replacements[dirty[0].path].output
         assert copy.parent == tmp_path / "publish" and copy.exists()
-        assert not screen.query_one("#risk-clean-images").display
+        assert copy.name == Path(dirty[0].path).name  # the slide keeps its name
+        # The button stays where it was (with the focus); pressed again, it says why not.
+        screen.query_one("#risk-clean-images").press()
+        await pilot.pause()
+        assert "déjà" in _text(screen, "#risk-clean-result")
         report = screen.report()
         assert report is not None and not report.images_left
 
@@ -310,3 +314,25 @@ async def test_a_search_edited_away_is_not_shown_for_the_new_choice(tmp_path: Pa
         await pilot.pause()
         assert name not in screen.searches
         assert not screen.query_one("#risk-solutions", DataTable).display
+
+
+async def test_leaving_an_untouched_measured_step_asks_nothing_and_a_role_changed_asks(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        await pilot.pause()
+        # The scan proposed roles and measured them: no work of the partner's to lose.
+        assert not screen.has_unsaved_changes()
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, AnonymityStepScreen))
+
+        screen = await _open(app, pilot)
+        _select_column(screen, "site_primaire")
+        await pilot.pause()
+        screen.query_one("#role-quasi").press()
+        await until(pilot, lambda: screen.has_unsaved_changes())
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "LeaveDialog")

@@ -77,6 +77,9 @@ async def test_contract_commit_writes_the_state(tmp_path: Path) -> None:
     assert record.outputs["signed_on"] == "2024-01-15"
     assert record.outputs["hdh_signatory"] == "Jean Durand, HDH"
     assert saved.audit[-1].action.value == "committed"
+    # Each commit refreshes the release dossier kept for HDH.
+    dossier = (tmp_path / "rapport" / "dossier-ouverture.html").read_text(encoding="utf-8")
+    assert "HDH-OD-2024-017" in dossier
 
 
 async def test_contract_draft_is_kept_and_reloaded(tmp_path: Path) -> None:
@@ -96,12 +99,13 @@ async def test_contract_draft_is_kept_and_reloaded(tmp_path: Path) -> None:
         assert screen.query_one("#signed_on", Input).value == "15/01/2024"
 
 
-async def test_contract_screen_fits_80x24_with_the_guide_above(tmp_path: Path) -> None:
+async def test_contract_screen_fits_80x24_with_the_guide_folded_above(tmp_path: Path) -> None:
     make_demo_project(tmp_path)
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_contract(app, pilot)
         assert screen.has_class("-narrow")
+        assert not screen.query_one("#step-help").display  # folded: the form keeps the rows
         await pilot.press("f1")
         await pilot.pause()
-        assert screen.query_one("#step-help").has_class("-hidden")
+        assert screen.query_one("#step-help").display

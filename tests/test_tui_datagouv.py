@@ -171,7 +171,8 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         release = projects.read_project(folder)
         assert release.record(StepId.DEPOSIT).status is StepStatus.DONE
         record = dataset_of(release)
-        assert record is not None and len(record.files) == 4
+        # The 4 data files, then the data dictionary and the table's schema (documentation).
+        assert record is not None and len(record.files) == 6
         with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
             dataset = client.dataset(record.dataset_id)
         assert dataset["private"] is True
@@ -202,7 +203,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
         await until(pilot, lambda: screen.server_dataset is not None)
         actions = {p.path: p.action.value for p in screen.plan}
         assert actions["donnees/cohorte_melanome.csv"] == "replace"
-        assert sum(a == "keep" for a in actions.values()) == 3
+        assert sum(a == "keep" for a in actions.values()) == 5
         screen.start_deposit()
         await until(pilot, lambda: screen.outcome is not None and not screen.running)
         assert screen.outcome.verified
@@ -210,7 +211,7 @@ async def test_route_one_from_account_to_publication_and_a_change_redeposited(
     release = projects.read_project(folder)
     with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
         dataset = client.dataset(record.dataset_id)
-    assert len(dataset["resources"]) == 4
+    assert len(dataset["resources"]) == 6  # updated in place: the dictionary too, no duplicate
     assert dataset["private"] is False  # an update keeps it published
     assert release.record(StepId.PUBLICATION).status is StepStatus.STALE
 

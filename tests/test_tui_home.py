@@ -11,13 +11,17 @@ from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Environment, Route, StepStatus
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.core.volume import commit_volume, summarize_volume
+from hdh_wizard.demo.generate import create_demo_data
 from hdh_wizard.i18n.catalogue import Lang
+from hdh_wizard.ui.help_texts import help_markdown
 from hdh_wizard.ui.screens.help import HelpScreen
 from hdh_wizard.ui.screens.home import HomeScreen
+from hdh_wizard.ui.screens.identity import IdentityDialog
 from hdh_wizard.ui.steps.contract import ContractStepScreen
 from hdh_wizard.ui.widgets.checklist import Checklist
 
-from .tui_helpers import ALICE, NOW, make_app, make_demo_project
+from .layout_helpers import screen_text, widget_text
+from .tui_helpers import ALICE, NOW, make_app, make_demo_project, until
 
 
 def _static_text(app: object, selector: str) -> str:
@@ -216,3 +220,132 @@ async def test_route_preview_on_a_step_of_one_route_only_keeps_working(tmp_path:
         assert isinstance(app.screen, HomeScreen)
         highlighted = app.screen.query_one(Checklist).highlighted_option
         assert highlighted is not None and highlighted.id == StepId.ANONYMITY.value
+
+
+# --- real terminal sizes, the next step, the handover, the route preview ----------------------
+
+
+def _words_in_order(phrase: str, text: str) -> bool:
+    """Every word of `phrase`, in order, in `text` (a title may wrap onto the next line)."""
+    rest = text.split()
+    for word in phrase.split():
+        if word not in rest:
+            return False
+        rest = rest[rest.index(word) + 1 :]
+    return True
+
+
+def _big_project(tmp_path: Path) -> projects.Project:
+    """The demo files and a 1.2 GB table (sparse: no disk used), nothing measured yet."""
+    paths = create_demo_data(tmp_path)
+    big = tmp_path / "donnees" / "grande_table.csv"
+    with big.open("wb") as handle:
+        handle.truncate(1_200_000_000)
+    return projects.create_project(tmp_path, "Grande base", ALICE, [*paths, big], NOW)
+
+
+async def test_at_80x24_the_titles_are_whole_and_the_identity_key_is_shown(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        checklist = app.screen.query_one(Checklist)
+        shown = widget_text(app, checklist)
+        for step_id in (StepId.CONTRACT, StepId.ACCOUNT, StepId.ORGANIZATION):
+            assert _words_in_order(app.cat.t(f"step.{step_id}.title"), shown), step_id
+        key_bar = screen_text(app).splitlines()[-1]
+        for key, label in (("?", "help"), ("q", "quit"), ("i", "identity"), ("f", "files")):
+            assert f"{key} {app.cat.t(f'key.{label}')}" in key_bar
+        await pilot.press("end")  # the last step, recommended
+        await pilot.pause()
+        shown = widget_text(app, checklist)
+        co_admin = app.cat.t("step.co_admin.title")
+        assert _words_in_order(f"{co_admin} ({app.cat.t('requirement.recommended')})", shown)
+
+
+async def test_keys_left_out_of_a_narrow_key_bar_still_work(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert f"r {app.cat.t('key.route')}" not in screen_text(app).splitlines()[-1]
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Cas 2" in _static_text(app, "#banner-route")
+    assert "**r**" in help_markdown("home", Lang.FR)
+
+
+async def test_the_next_step_is_named_in_words_and_the_cursor_moves_apart(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        marker = app.cat.t("checklist.next")
+        lines = [line for line in screen_text(app).splitlines() if marker in line]
+        assert len(lines) == 1 and app.cat.t("step.anonymity.title") in lines[0]
+        assert "▶" not in screen_text(app)
+        await pilot.press("down", "down")
+        await pilot.pause()
+        checklist = app.screen.query_one(Checklist)
+        assert checklist.highlighted_option is not None
+        assert checklist.highlighted_option.id != StepId.ANONYMITY.value
+        lines = [line for line in screen_text(app).splitlines() if marker in line]
+        assert len(lines) == 1 and app.cat.t("step.anonymity.title") in lines[0]
+
+
+async def test_the_home_says_who_acts_next_and_what_they_will_need(tmp_path: Path) -> None:
+    project = make_demo_project(tmp_path)
+    release = workflow.commit_step(project.release, StepId.CONTRACT, {}, ALICE, NOW)
+    release = workflow.commit_step(release, StepId.ANONYMITY, {}, ALICE, NOW)
+    release = workflow.commit_step(release, StepId.INTEROPERABILITY, {}, ALICE, NOW)
+    release = workflow.record_volume(release, 2_000_000_000, ALICE, NOW)
+    release = workflow.commit_step(release, StepId.VOLUME, {}, ALICE, NOW)
+    release = workflow.skip_step(release, StepId.PREPARE_DATA, "Déjà découpée", ALICE, NOW)
+    projects.save(project, release)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        # HDH staff's turn: who is at the keyboard is asked first; Enter keeps Alice.
+        await until(pilot, lambda: isinstance(app.screen, IdentityDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        banner = _static_text(app, "#handover")
+        assert "Prochaine étape : équipe HDH" in banner
+        assert app.cat.t("step.share_with_hdh.title") in banner
+        assert "il lui faudra les accès au stockage du HDH" in banner
+        # Alice is at the keyboard: what she can do while HDH staff shares the files.
+        assert f"vous pouvez faire : {app.cat.t('step.account.title')}" in banner
+
+
+async def test_the_handover_follows_the_work_done(tmp_path: Path) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.cat.t("step.anonymity.title") in _static_text(app, "#handover")
+        assert "pour vous (partenaire)" in _static_text(app, "#handover")
+        # The anonymity step committed (as its screen does), the home shown again.
+        assert app.apply(lambda r: workflow.commit_step(r, StepId.ANONYMITY, {}, ALICE, NOW))
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        home.show_release()
+        await pilot.pause()
+        assert app.cat.t("step.interoperability.title") in _static_text(app, "#handover")
+
+
+async def test_a_big_base_previews_route_two_from_its_files_before_the_volume_step(
+    tmp_path: Path,
+) -> None:
+    _big_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        route = _static_text(app, "#banner-route")
+        assert "Cas 2" in route
+        assert "aperçu" in route  # still a preview: the volume step decides
+        checklist = app.screen.query_one(Checklist)
+        ids = [checklist.get_option_at_index(i).id for i in range(checklist.option_count)]
+        assert StepId.SHARE_WITH_HDH.value in ids

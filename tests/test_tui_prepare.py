@@ -87,15 +87,15 @@ async def test_split_and_sample_then_commit_records_checked_files(tmp_path: Path
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot)
         assert screen.query_one("#prep-table", Select).value == TABLE
-        assert "1 table(s) CSV" in _text(screen, "#prep-intro")
+        assert "1 table CSV" in _text(screen, "#prep-intro")
         await _choose_column(pilot, screen, STAGE)
         values = {row[0]: row[1] for row in _cells(screen, "#prep-values")}
         assert values == {stage: str(count) for stage, count in stages.items()}
-        assert "4 fichier(s)" in _text(screen, "#prep-values-summary")
+        assert "4 fichiers" in _text(screen, "#prep-values-summary")
         two_rarest = sorted(stages.values())[1]
         screen.query_one("#prep-threshold", Input).value = str(two_rarest + 1)
         await pilot.pause()
-        assert "3 fichier(s)" in _text(screen, "#prep-values-summary")  # the two rarest: autres
+        assert "3 fichiers" in _text(screen, "#prep-values-summary")  # the two rarest: autres
         destinations = [row[2] for row in _cells(screen, "#prep-values")]
         assert destinations.count("cohorte_melanome__autres.csv") == 2
         assert "cohorte_melanome__I.csv" in destinations
@@ -186,7 +186,7 @@ async def test_a_malformed_table_shows_the_line_to_fix(tmp_path: Path) -> None:
         await _choose_column(pilot, screen, 1)
         await _press(pilot, screen, "#prep-split")
         message = _text(screen, "#prep-error")
-        assert "« casse.csv » est mal formé à la ligne 4 : 3 champ(s) au lieu de 2" in message
+        assert "« casse.csv » est mal formé à la ligne 4 : 3 champs au lieu de 2" in message
         screen.query_one("#prep-size", Input).value = "2"
         await _press(pilot, screen, "#prep-sample")
         assert "ligne 4" in _text(screen, "#prep-error")
@@ -207,9 +207,9 @@ async def test_slides_are_grouped_by_stage_from_the_cohort_table(tmp_path: Path)
         screen.query_one("#prep-value-column", Select).value = STAGE
         await _press(pilot, screen, "#prep-split-files")
         result = _text(screen, "#prep-folder-result")
-        assert "3 fichier(s) rangé(s)" in result
+        assert "3 fichiers rangés" in result
         assert "publish/lames__stade_pronostique" in result
-        assert "797 fichier(s) nommé(s) dans la table mais introuvable(s)" in result
+        assert "797 fichiers nommés dans la table mais introuvables" in result
         await pilot.press("ctrl+s")
         await pilot.pause()
     files = prepared_files(projects.read_project(tmp_path))

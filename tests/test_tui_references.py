@@ -54,11 +54,16 @@ async def test_staff_reference_the_hosted_files_see_them_verified_and_commit(
         assert isinstance(screen, ReferenceUrlsStepScreen)
         assert not screen.query_one("#refs-staff", Static).display
         files = cells(screen, "file")
-        assert files[0] == "publish/sejours__echantillon.csv"  # the sample first
+        # The main tables first, then the sample, then the documents.
+        assert files[:3] == [
+            "publish/sejours__Stade_I.csv",
+            "publish/sejours__Stade_II.csv",
+            "publish/sejours__echantillon.csv",
+        ]
         assert set(files) == {o.path for o in SPLIT}
         assert set(cells(screen, "url")) == {o.url for o in SPLIT}
         assert "1,2 Go" in cells(screen, "size")
-        assert cells(screen, "role")[0] == "échantillon"
+        assert cells(screen, "role")[2] == "échantillon"
         assert set(cells(screen, "state")) == {"à référencer"}
 
         await pilot.click("#refs-run")
@@ -66,7 +71,7 @@ async def test_staff_reference_the_hosted_files_see_them_verified_and_commit(
 
         result = str(screen.query_one("#refs-result", Static).render())
         assert "4 fichiers référencés et vérifiés" in result, result
-        assert "4 créé(s)" in result
+        assert "4 créés" in result
         assert set(cells(screen, "state")) == {"vérifié ✓"}
         assert "✗" not in checks_text(screen)
         # Each resource was saved as soon as it was made, before the commit.
@@ -87,6 +92,9 @@ async def test_staff_reference_the_hosted_files_see_them_verified_and_commit(
     with DataGouvClient(udata_server.url, PARTNER.api_key) as client:
         resources = client.dataset(dataset.dataset_id)["resources"]
     assert sorted(r["url"] for r in resources) == sorted(o.url for o in SPLIT)
+    # The page shows them in the table's order.
+    shown = {o.url: o.path for o in SPLIT}
+    assert [shown[r["url"]] for r in resources] == files
 
 
 async def test_a_second_press_on_a_done_step_verifies_without_reopening_it(

@@ -19,6 +19,7 @@ from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
 from hdh_wizard.present.inspect_presenters import (
     column_text,
     file_summary,
+    kinds_text,
     problem_text,
     route_summary,
 )
@@ -61,7 +62,6 @@ def report_text(cat: Catalogue, report: FileReport) -> str:
 def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skipped]) -> str:
     verdicts = Counter(r.verdict for r in reports)
     total = sum(r.size for r in reports)
-    kinds = Counter(r.kind.value for r in reports)
     lines = [
         cat.t("inspect.report.skipped", path=s.display, reason=cat.t(f"inspect.skipped.{s.reason}"))
         for s in skipped
@@ -75,9 +75,7 @@ def summary_text(cat: Catalogue, reports: list[FileReport], skipped: list[Skippe
             fixable=verdicts[Verdict.FIXABLE],
             blocking=verdicts[Verdict.NOT_FIXABLE],
         ),
-        cat.t(
-            "inspect.report.kinds", kinds=", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-        ),
+        cat.t("inspect.report.kinds", kinds=kinds_text(cat, reports)),
         route_summary(cat, total),
     ]
     return "\n".join(lines)

@@ -30,6 +30,8 @@ COMMANDS = (
     "keys",
     "transfer",
     "prepare",
+    "dictionary",
+    "dossier",
 )
 DEMO_FOLDER = "hdh-wizard-demo"
 
@@ -92,6 +94,13 @@ def _command_parser(cat: Catalogue, command: str) -> _Parser:
         parser.add_argument("--no-open", action="store_true", help=cat.t("cli.demo.no_open"))
     elif command == "restore-backup":
         parser.add_argument("dir", help=cat.t("cli.help.dir"))
+    elif command == "dictionary":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
+        parser.add_argument(
+            "--from", dest="pasted", metavar="FICHIER", help=cat.t("cli.dictionary.from")
+        )
+    elif command == "dossier":
+        parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
     elif command == "publish":
         parser.add_argument("dir", nargs="?", default=".", help=cat.t("cli.help.dir"))
         parser.add_argument("--yes", action="store_true", help=cat.t("cli.publish.yes"))
@@ -370,6 +379,15 @@ def _run(cat: Catalogue, command: str, args: argparse.Namespace) -> int:
             commit=args.commit,
         )
         return run_prepare(cat, folder, request)
+    if command == "dictionary":
+        from hdh_wizard.cli.dictionary import run_dictionary
+
+        pasted = Path(args.pasted).expanduser() if args.pasted else None
+        return run_dictionary(cat, folder, pasted)
+    if command == "dossier":
+        from hdh_wizard.cli.dossier import run_dossier
+
+        return run_dossier(cat, folder)
     if command == "restore-backup":
         from hdh_wizard.cli.restore import restore
 

@@ -8,18 +8,20 @@ from typing import Any
 
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Group
+from hdh_wizard.core.next_actor import NextActor, next_actor
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.route import ONE_GO
 from hdh_wizard.core.steps import group_title_key
 from hdh_wizard.errors import ProjectError
 from hdh_wizard.i18n.catalogue import Catalogue
+from hdh_wizard.present.handover import handover_text
 from hdh_wizard.present.presenters import (
     printable,
     reason_text,
-    route_text,
     step_title,
     target_text,
 )
+from hdh_wizard.present.route_preview import route_line
 from hdh_wizard.project import has_project, read_project
 
 
@@ -46,6 +48,7 @@ def status_document(release: Release) -> dict[str, Any]:
         "threshold_bytes": ONE_GO,
         "target": {"environment": release.target.environment.value, "url": release.target.url},
         "next_step": nxt.value if nxt else None,
+        "handover": handover_document(next_actor(release)),
         "complete": workflow.is_complete(release),
         "steps": [
             {
@@ -64,13 +67,28 @@ def status_document(release: Release) -> dict[str, Any]:
     }
 
 
+def handover_document(nxt: NextActor | None) -> dict[str, Any] | None:
+    """Who acts next and what they will need, for a script that hands the release over."""
+    if nxt is None:
+        return None
+    return {
+        "step": nxt.step.value,
+        "actor": nxt.actor.value,
+        "needs": [need.value for need in nxt.needs],
+        "blocked": nxt.blocked,
+        "reason": nxt.reason,
+        "hands_over": nxt.hands_over,
+        "meanwhile": nxt.meanwhile.value if nxt.meanwhile else None,
+    }
+
+
 def status_text(cat: Catalogue, release: Release) -> str:
     route = workflow.route_of(release)
     lines = [
         # What the state file holds is printed escaped: a hand-edited value could hold a
         # terminal code (the loader refuses them in names, but reasons keep `\r`).
         cat.t("status.header", name=printable(release.name)),
-        f"{route_text(cat, release)}. {cat.t('route.threshold')}",
+        f"{route_line(cat, release)}. {cat.t('route.threshold')}",
         cat.t("banner.target", target=printable(target_text(cat, release))),
     ]
     group: Group | None = None
@@ -98,4 +116,8 @@ def status_text(cat: Catalogue, release: Release) -> str:
         lines.append(cat.t("status.next", step=step_title(cat, nxt)))
     elif workflow.is_complete(release):
         lines.append(cat.t("status.complete"))
+    handover = next_actor(release)
+    if handover is not None:
+        # Who acts next and what they will need; a block's reason is the user's text: escaped.
+        lines.append(printable(handover_text(cat, handover, addressed=False)))
     return "\n".join(lines)

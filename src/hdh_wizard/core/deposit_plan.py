@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
+from hdh_wizard.core.data_dictionary import DICTIONARY_NAME, SCHEMA_SUFFIX
 from hdh_wizard.core.portal_records import DatasetRecord, DepositedFile
 
 # Formats udata knows under another extension than the file's (its upload list has "tiff" only).
@@ -46,8 +47,10 @@ class LocalFile:
 
     @property
     def kind(self) -> str:
-        """udata's resource type: documentation for documents, main for the data."""
-        return "documentation" if self.format in DOCUMENTATION_FORMATS else "main"
+        """udata's resource type: documentation for documents (the data dictionary and the
+        Table Schemas too, though CSV and JSON), main for the data."""
+        dictionary = self.name.startswith(DICTIONARY_NAME) or self.name.endswith(SCHEMA_SUFFIX)
+        return "documentation" if dictionary or self.format in DOCUMENTATION_FORMATS else "main"
 
     @property
     def upload_name(self) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
+from hdh_wizard.core.data_dictionary import DICTIONARY_NAME
 from hdh_wizard.core.tags import (
     TAG_MAX_LENGTH,
     TAG_MIN_LENGTH,
@@ -415,7 +416,16 @@ def check_documentation(
 
 # --- the description template ---------------------------------------------------------------
 
-_SECTIONS = ("overview", "context", "content", "collection", "anonymisation", "cite", "contact")
+_SECTIONS = (
+    "overview",
+    "context",
+    "content",
+    "variables",
+    "collection",
+    "anonymisation",
+    "cite",
+    "contact",
+)
 
 
 def _todo(cat: Catalogue, key: str, **params: Any) -> str:
@@ -443,6 +453,9 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+DICTIONARY_FILE = f"{DICTIONARY_NAME}.csv"
+
+
 def description_template(
     release_name: str,
     anonymity: Mapping[str, Any] | None,
@@ -460,6 +473,8 @@ def description_template(
         "overview": [_todo(cat, "doc.template.overview.todo", name=name)],
         "context": [_todo(cat, "doc.template.context.todo")],
         "content": _content(cat, files, lang),
+        # The dictionary is published beside the data (`flows.dictionary`): named, not copied.
+        "variables": [cat.t("doc.template.variables.body", dictionary=_code(DICTIONARY_FILE))],
         "collection": [_todo(cat, "doc.template.collection.todo")],
         "anonymisation": anonymity_summary(anonymity, lang)
         or [_todo(cat, "doc.template.anonymisation.todo")],

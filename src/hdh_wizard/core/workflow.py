@@ -30,7 +30,7 @@ from hdh_wizard.core.release import (
     StepRecord,
     Target,
 )
-from hdh_wizard.core.route import decide_route
+from hdh_wizard.core.route import decide_route, previewed_route
 from hdh_wizard.core.steps import (
     STEPS,
     Step,
@@ -68,7 +68,7 @@ def route_of(release: Release) -> Route:
     """The measured route once the volume is known, the previewed one before."""
     if release.measured_bytes is not None:
         return decide_route(release.measured_bytes)
-    return release.route_preview
+    return previewed_route(release)
 
 
 def route_is_measured(release: Release) -> bool:
@@ -404,6 +404,27 @@ def log_action(
 
 def set_actor(release: Release, actor: Person) -> Release:
     return replace(release, actor=actor)
+
+
+def identity_in_doubt(release: Release) -> bool:
+    """Whether the last actor may not be the one at the keyboard now: HDH staff worked last
+    (the project is the partner's: a staff session must not carry over unasked), or the next
+    step is the other role's (the project is being handed over). A partner resuming their own
+    steps is not asked."""
+    last = release.actor
+    if last.role is Role.HDH_STAFF:
+        return True
+    upcoming = next_step(release)
+    return upcoming is not None and get_step(upcoming).actor.value == Role.HDH_STAFF.value
+
+
+def last_of_other_role(release: Release) -> Person | None:
+    """The last person of the other role than the last actor's, from the audit trail."""
+    role = release.actor.role
+    for entry in reversed(release.audit):
+        if entry.actor.role is not role:
+            return entry.actor
+    return None
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def clean_slides(
     try:
         for entry in slides:
             if entry.display in dirty:
-                written.append(clean_slide(entry, publish, progress))
+                taken = [w.output for w in written]  # two slides of one name: both kept
+                written.append(clean_slide(entry, publish, progress, taken))
     except BaseException:
         _remove(written)
         raise

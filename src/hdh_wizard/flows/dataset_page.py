@@ -19,6 +19,7 @@ from hdh_wizard.flows import deposit
 from hdh_wizard.flows.documentation import DOCUMENTATION_KEY, documentation_in_state
 from hdh_wizard.flows.port import REOPENED_FROM, FlowContext
 from hdh_wizard.flows.stops import Said, Say, require_available
+from hdh_wizard.present.portal_presenters import dataset_page_url
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.deposit import DepositRun, dataset_body
 
@@ -85,5 +86,5 @@ def publish_step(ctx: FlowContext, client: DataGouvClient, *, folder: Path, say:
         return ctx.release
     reopen(ctx)
     record, _ = run(ctx, client, folder=folder, doc=doc, organization_id=organization_id)
-    say(Said("publish.page", {"page": record.page or record.dataset_id}))
+    say(Said("publish.page", {"page": dataset_page_url(record)}))
     return commit(ctx, doc, record)

@@ -18,10 +18,11 @@ from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.portal_records import DatasetRecord, dataset_of, organization_of
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.flows.dictionary import refresh_dictionary
 from hdh_wizard.flows.documentation import DOCUMENTATION_KEY, documentation_in_state
 from hdh_wizard.flows.port import REOPENED_FROM, FlowContext
 from hdh_wizard.flows.stops import PublishStop, Said, Say, require_available
-from hdh_wizard.inspect.deposit_files import deposit_files
+from hdh_wizard.inspect.deposit_files import deposit_files, dictionary_documents
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.deposit import (
     DepositEvent,
@@ -71,6 +72,12 @@ def nothing_to_redo(
         and record.outputs.get(DOCUMENTATION_KEY) == doc_outputs
         and all(p.action is Action.KEEP for p in plan)
     )
+
+
+def files_to_deposit(release: Release, folder: Path) -> tuple[list[LocalFile], list[str]]:
+    """(files, paths missing): the files to publish, then the data dictionary's documents."""
+    files, missing = deposit_files(release, folder)
+    return [*files, *dictionary_documents(folder, files)], missing
 
 
 def still_there(client: DataGouvClient, dataset_id: str) -> dict[str, Any] | None:
@@ -156,7 +163,9 @@ def publish_step(
     """The whole step from the state, as `hdh-wizard publish` runs it."""
     require_available(ctx.release, STEP)
     doc = documentation_in_state(client, ctx.release, STEP)
-    files, missing = deposit_files(ctx.release, folder)
+    # The dictionary and schemas describe the tables as they are now: written again if not.
+    refresh_dictionary(ctx.release, folder)
+    files, missing = files_to_deposit(ctx.release, folder)
     organization_id = check(ctx.release, (), missing)
     record = dataset_of(ctx.release)
     if record is not None and ctx.release.record(STEP).status is StepStatus.DONE:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
@@ -31,6 +32,15 @@ from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.inspect import preparation as prep
 from hdh_wizard.inspect.preparation import Choices, Published, missing_outputs
 from hdh_wizard.inspect.progress import Cancelled, Progress
+from hdh_wizard.services.storage.hosting_choice import (
+    HOSTING_KEY,
+    HostingChoice,
+    HostingCosts,
+    choice_outputs,
+    chosen,
+    release_costs,
+    with_choice,
+)
 
 STEP = StepId.PREPARE_DATA
 
@@ -216,10 +226,41 @@ def _run(ctx: FlowContext, work: Callable[[Release], Preparation], writes: bool 
 # --- the record and the commit -----------------------------------------------------------------
 
 
+def outputs_of(release: Release, preparation: Preparation) -> dict[str, Any]:
+    """The step's record: what was prepared, and the hosting choice made (kept across runs)."""
+    return {**preparation.to_outputs(), **choice_outputs(release)}
+
+
+def hosting(release: Release) -> HostingChoice:
+    """What HDH is to host of a split table: its parts and sample, or the whole table too."""
+    return chosen(release)
+
+
+def costs(release: Release, preparation: Preparation) -> HostingCosts:
+    """Bytes hosted by each choice, from the files published and prepared."""
+    return release_costs(release, preparation.files)
+
+
+def choose_hosting(ctx: FlowContext, choice: HostingChoice) -> bool:
+    """Keep the partner's choice; False when it was already the one kept. The reopen rule is
+    a run's: a finished step whose hosted files change is reopened (the transfer goes stale)."""
+    if choice_outputs(ctx.release) == {HOSTING_KEY: choice.value}:
+        return False
+    outputs = with_choice(ctx.release.record(STEP).outputs, choice)
+    _keep(ctx, outputs)
+    return True
+
+
 def record(ctx: FlowContext, preparation: Preparation) -> Run:
     """Keep a run's result in the state at once (the files are on disk now); see the module
     for the reopen rule."""
-    outputs = preparation.to_outputs()
+    outputs = outputs_of(ctx.release, preparation)
+    return _keep(ctx, outputs, preparation)
+
+
+def _keep(ctx: FlowContext, outputs: dict[str, Any], preparation: Preparation | None = None) -> Run:
+    if preparation is None:
+        preparation = Preparation.from_outputs(outputs)
     status = ctx.release.record(STEP).status
     if status in workflow.SATISFIED:
         ctx.reopen(STEP)  # the files of the finished step were just replaced
@@ -235,4 +276,5 @@ def commit(ctx: FlowContext, folder: Path, preparation: Preparation) -> Release:
     failed = [c for c in checks(folder, preparation, published(ctx.release, folder)) if not c.ok]
     if failed:
         raise NotReady(failed)
-    return ctx.commit_if_changed(STEP, preparation.to_outputs())  # done again: no new entry
+    # Done again with the same record: no new entry.
+    return ctx.commit_if_changed(STEP, outputs_of(ctx.release, preparation))

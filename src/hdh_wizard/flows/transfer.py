@@ -28,7 +28,7 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import StepError
 from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.inspect.hosting_files import HostingFile, hosting_files
+from hdh_wizard.inspect.hosting_files import HostingFile
 from hdh_wizard.services.secrets import Secret
 from hdh_wizard.services.storage.config import StorageConfig, connect
 from hdh_wizard.services.storage.hosting import (
@@ -42,6 +42,7 @@ from hdh_wizard.services.storage.hosting import (
     with_details,
     without_failed,
 )
+from hdh_wizard.services.storage.hosting_choice import chosen_hosting_files
 from hdh_wizard.services.storage.public_access import PublicCheck, check_all_public
 from hdh_wizard.services.storage.transfer import DEFAULT_WORKERS
 
@@ -146,7 +147,7 @@ def refusal(
     blockers = workflow.blockers(release, STEP)
     if blockers:
         return Refused(Refusal.BLOCKED, "hosting.blocked", blockers=tuple(blockers))
-    files, missing = hosting_files(release, folder)
+    files, missing = chosen_hosting_files(release, folder)
     if missing:
         return Refused(Refusal.MISSING, "hosting.error.missing", paths=tuple(missing))
     assert secret is not None  # (checked above)
@@ -163,6 +164,10 @@ def nothing_to_redo(release: Release, plan: Plan) -> bool:
     """The step is done and every file is hosted, as it is now, under these details."""
     record = transfer_of(release)
     if release.record(STEP).status is not StepStatus.DONE or record is None or record.uploads:
+        return False
+    # A file hosted but no longer chosen (the whole table, once only its parts are): the
+    # record must be made again without it.
+    if {o.path for o in record.objects} - {f.path for f in plan.files}:
         return False
     return not pending_files(plan.files, record, plan.config)
 

@@ -43,9 +43,11 @@ _MONTHS = {
 }
 
 
-def format_count(n: int) -> str:
-    """Thousands grouped by a narrow no-break space (16 500 000), as French typography wants."""
-    return f"{n:,}".replace(",", "\u202f")
+def format_count(n: int, *, exact: bool = True) -> str:
+    """Thousands grouped by a narrow no-break space (16 500 000), as French typography wants; an
+    estimate (a sketch's distinct count) always says so: "≈ 16 500 000"."""
+    text = f"{n:,}".replace(",", "\u202f")
+    return text if exact else f"≈\u00a0{text}"
 
 
 def format_size(num_bytes: int, lang: Lang = Lang.FR) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from pathlib import Path, PurePosixPath
 
+from hdh_wizard.core.data_dictionary import DICTIONARY_NAME, SCHEMA_FOLDER, schema_file_name
 from hdh_wizard.core.deposit_plan import LocalFile
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.volume import published_files, replaced_sources
@@ -30,6 +31,25 @@ def deposit_files(release: Release, folder: Path) -> tuple[list[LocalFile], list
         except OSError:
             missing.append(stored)
     return found, missing
+
+
+def dictionary_documents(folder: Path, files: Collection[LocalFile]) -> list[LocalFile]:
+    """The data dictionary written in `publish/` (`flows.dictionary`), deposited beside the
+    data as documentation: its CSV and the Table Schema of each CSV in `files`. (Its Markdown
+    pages stay in the project: data.gouv.fr refuses the .md extension.)"""
+    publish = PurePosixPath("publish")
+    names = [publish / f"{DICTIONARY_NAME}.csv"]
+    names += [
+        publish / SCHEMA_FOLDER / schema_file_name(f.path)
+        for f in files
+        if PurePosixPath(f.path).suffix.lower() == ".csv"
+    ]
+    found = []
+    for name in names:
+        path = folder / Path(*name.parts)
+        if path.is_file() and not path.is_symlink():
+            found.append(_local(name.as_posix(), path))
+    return found
 
 
 def folder_files(stored: str, path: Path, replaced: Collection[str]) -> Iterator[tuple[str, Path]]:

@@ -110,6 +110,19 @@ def choices(release: Release, project: Path) -> Choices:
             inside = [f for f in found if f.path.startswith(prefix)]
             version = _folder_version(path, inside, copies)
             folders.append(Published(stored, path, size, version))
+    # A declared folder whose files the formats step lists one by one (as it records what it
+    # checked) is still a folder to group: its published files, or their cleaned copies.
+    offered = {f.stored for f in folders}
+    for declared in release.files:
+        path = resolve_stored_path(declared.path, project)
+        if declared.path in offered or not path.is_dir():
+            continue
+        prefix = declared.path.rstrip("/") + "/"
+        inside = [f for f in found if f.path.startswith(prefix)]
+        root = _resolved(path)
+        if inside or any(root in original.parents for original in copies):
+            version = _folder_version(path, inside, copies)
+            folders.append(Published(declared.path, path, sum(f.size for f in inside), version))
     return Choices(tables, tuple(folders))
 
 

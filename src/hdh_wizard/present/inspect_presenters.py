@@ -7,10 +7,28 @@ from typing import Any
 from hdh_wizard.core.route import decide_route
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_count, format_size
+from hdh_wizard.inspect.kinds import FileKind
 from hdh_wizard.inspect.report import ColumnProfile, FileReport, Problem, Verdict
 
 VERDICT_SYMBOLS = {Verdict.CONFORM: "✓", Verdict.FIXABLE: "↻", Verdict.NOT_FIXABLE: "✗"}
 VERDICT_STYLES = {Verdict.CONFORM: "green", Verdict.FIXABLE: "yellow", Verdict.NOT_FIXABLE: "red"}
+
+
+def kind_label(cat: Catalogue, kind: FileKind) -> str:
+    """What a file is in the reader's words: "image TIFF", not "tiff"."""
+    return cat.t(f"inspect.kind.{kind.value}")
+
+
+def kinds_text(cat: Catalogue, reports: list[FileReport]) -> str:
+    """How many files of each kind: "texte (1), image TIFF (3)"."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        label = kind_label(cat, report.kind)
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(
+        cat.t("inspect.report.kind_count", kind=label, count=format_count(n))
+        for label, n in sorted(counts.items())
+    )
 
 
 def verdict_text(cat: Catalogue, verdict: Verdict) -> str:
@@ -56,7 +74,6 @@ def readings_text(cat: Catalogue, readings: list[Any]) -> str:
 
 
 def column_text(cat: Catalogue, column: ColumnProfile) -> str:
-    approx = "" if column.distinct_exact else "≈"
     examples = ", ".join(column.examples)  # an identifying column's are masked at the source
     bounds = f"{column.minimum} … {column.maximum}" if column.minimum is not None else "—"
     return cat.t(
@@ -64,7 +81,7 @@ def column_text(cat: Catalogue, column: ColumnProfile) -> str:
         name=column.name,
         type=cat.t(f"inspect.type.{column.type.value}"),
         nulls=format_count(column.nulls),
-        distinct=approx + format_count(column.distinct),
+        distinct=format_count(column.distinct, exact=column.distinct_exact),
         bounds=bounds,
         examples=examples or "—",
     )
@@ -73,10 +90,10 @@ def column_text(cat: Catalogue, column: ColumnProfile) -> str:
 def file_summary(cat: Catalogue, report: FileReport) -> str:
     rows = ""
     if report.table is not None:
-        key = "inspect.rows.one" if report.table.rows == 1 else "inspect.rows"
-        rows = " · " + cat.t(key, rows=format_count(report.table.rows))
+        rows = " · " + cat.t("inspect.rows", rows=format_count(report.table.rows))
     return (
-        f"{report.path} · {report.kind.value} · {format_size(report.size, cat.lang)}{rows}"
+        f"{report.path} · {kind_label(cat, report.kind)} · {format_size(report.size, cat.lang)}"
+        f"{rows}"
         f" · {verdict_text(cat, report.verdict)}"
     )
 

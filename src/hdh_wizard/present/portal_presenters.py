@@ -10,6 +10,7 @@ from rich.text import Text
 from hdh_wizard.core.deposit_plan import Action, LocalFile, Mismatch
 from hdh_wizard.core.hosting_records import prepared_files, references_of, transfer_of
 from hdh_wizard.core.portal_records import (
+    DatasetRecord,
     account_of,
     dataset_of,
     invitation_of,
@@ -20,7 +21,7 @@ from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.i18n.catalogue import Catalogue, Lang, load_catalogue
 from hdh_wizard.i18n.formatting import format_duration, format_size
-from hdh_wizard.services.datagouv.deposit import DepositEvent
+from hdh_wizard.services.datagouv.deposit import DepositEvent, interrupted_uploads
 from hdh_wizard.services.datagouv.upload import FileDigests
 from hdh_wizard.services.progress import UploadProgress
 
@@ -58,6 +59,58 @@ def mismatch_text(cat: Catalogue, mismatch: Mismatch) -> str:
     return f"• {mismatch.path} : {cat.t(mismatch.key, **mismatch.params)}"
 
 
+def _label(cat: Catalogue, prefix: str, value: str) -> str:
+    """The catalogue's label for an id data.gouv.fr stores, else the id itself."""
+    key = f"{prefix}.{value.replace(':', '.')}"
+    return cat.t(key) if value and cat.has(key) else value
+
+
+def license_label(cat: Catalogue, license_id: str) -> str:
+    """ "Licence Ouverte 2.0", not "lov2"."""
+    return _label(cat, "license", license_id)
+
+
+def resource_type_label(cat: Catalogue, resource_type: str) -> str:
+    """ "Fichier principal", not "main"."""
+    return _label(cat, "resource.type", resource_type)
+
+
+def zone_label(cat: Catalogue, zone: Any) -> str:
+    """A zone as the server gives it: an object with its name, or an id ("country:fr")."""
+    if isinstance(zone, Mapping):
+        name = zone.get("name") or zone.get("title")
+        if name:
+            return str(name)
+        zone = zone.get("id") or zone.get("code") or ""
+    return _label(cat, "zone", str(zone)) if zone else "—"
+
+
+def granularity_label(cat: Catalogue, granularity: Any) -> str:
+    """ "pays", not "country"; an object from the server brings its own name."""
+    if isinstance(granularity, Mapping):
+        ident = str(granularity.get("id") or "")
+        if ident and cat.has(f"granularity.{ident.replace(':', '.')}"):
+            return _label(cat, "granularity", ident)
+        return str(granularity.get("name") or ident or "—")
+    return _label(cat, "granularity", str(granularity)) if granularity else "—"
+
+
+def reference_mismatch_text(cat: Catalogue, path: str, key: str, params: Mapping[str, Any]) -> str:
+    """A referenced file that differs on the server; a resource type is said in words."""
+    shown = dict(params)
+    if key == "references.mismatch.type" and isinstance(shown.get("read"), str):
+        shown["read"] = resource_type_label(cat, shown["read"])
+    return "• " + cat.t(key, path=path, **shown)
+
+
+def dataset_page_url(record: DatasetRecord) -> str:
+    """The dataset's address on the portal, as a link to follow, never a bare id: its page when
+    the server gave one, else the address built from its slug (or id) on the record's portal."""
+    if record.page:
+        return record.page
+    return f"{record.site.rstrip('/')}/datasets/{record.slug or record.dataset_id}/"
+
+
 def resource_description(local: LocalFile, digests: FileDigests) -> str:
     """The description each resource gets: what the file is, its size and its SHA-256, so
     anyone can check a download (data.gouv.fr itself keeps only a SHA-1). Published text is in
@@ -92,8 +145,8 @@ def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
     zones, granularity = "—", "—"
     if isinstance(spatial, Mapping):
         raw_zones = spatial.get("zones") or []
-        zones = ", ".join(ref_name(z) for z in raw_zones) if raw_zones else "—"
-        granularity = ref_name(spatial.get("granularity"))
+        zones = ", ".join(zone_label(cat, z) for z in raw_zones) if raw_zones else "—"
+        granularity = granularity_label(cat, spatial.get("granularity"))
     frequency = str(dataset.get("frequency") or "unknown")
     frequency_label = (
         cat.t(f"doc.frequency.{frequency}") if cat.has(f"doc.frequency.{frequency}") else frequency
@@ -101,7 +154,7 @@ def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
     rows = [
         ("title", str(dataset.get("title") or "—")),
         ("organization", ref_name(dataset.get("organization"))),
-        ("license", str(dataset.get("license") or "—")),
+        ("license", license_label(cat, _ident(dataset.get("license"))) or "—"),
         ("tags", ", ".join(str(t) for t in dataset.get("tags") or []) or "—"),
         ("temporal", period),
         ("frequency", frequency_label),
@@ -118,6 +171,13 @@ def dataset_review(cat: Catalogue, dataset: Mapping[str, Any]) -> Text:
     return text
 
 
+def _ident(value: Any) -> str:
+    """An id the server may give bare or as an object (`{"id": "lov2", "title": …}`)."""
+    if isinstance(value, Mapping):
+        return str(value.get("id") or "")
+    return str(value) if value else ""
+
+
 def portal_detail(cat: Catalogue, release: Release, step_id: StepId) -> str:
     """What a data.gouv.fr or route-2 step holds, for the home screen's detail line."""
     if step_id is StepId.ACCOUNT and (account := account_of(release)):
@@ -128,10 +188,20 @@ def portal_detail(cat: Catalogue, release: Release, step_id: StepId) -> str:
         state = "accepted" if invitation.accepted else "pending"
         return cat.t(f"home.portal.invitation_{state}", invitee=invitation.invitee)
     if step_id in (StepId.DEPOSIT, StepId.DATASET_PAGE) and (dataset := dataset_of(release)):
-        return cat.t(
+        line = cat.t(
             "home.portal.dataset",
-            page=dataset.page or dataset.dataset_id,
+            page=dataset_page_url(dataset),
             count=len(dataset.files),
+        )
+        stopped = interrupted_uploads(dataset).values()
+        return "; ".join(
+            [
+                line,
+                *(
+                    cat.t("home.journey.interrupted", done=u.done_parts, total=u.total_parts)
+                    for u in stopped
+                ),
+            ]
         )
     if step_id is StepId.PUBLICATION and (publication := publication_of(release)):
         return cat.t("home.portal.published", page=publication.page)

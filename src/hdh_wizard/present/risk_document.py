@@ -44,7 +44,7 @@ from hdh_wizard.inspect.risk.measures import (
 )
 from hdh_wizard.inspect.risk.report import RiskReport
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
-from hdh_wizard.inspect.risk.verdicts import rule_sentence, rule_source
+from hdh_wizard.inspect.risk.verdicts import no_person_rule, rule_sentence, rule_source
 from hdh_wizard.present.risk_presenters import (
     image_finding_text,
     link_text,
@@ -253,7 +253,12 @@ def _roles_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
             _Heading(3, cat.t("risk.doc.table", table=risk.scan.table)),
             _Fields(
                 (
-                    (cat.t("risk.doc.roles.quasi"), _names(choice.quasi)),
+                    (
+                        cat.t("risk.doc.roles.quasi"),
+                        cat.t("risk_journey.no_person.doc", reason=choice.no_person.strip())
+                        if choice.declares_no_person
+                        else _names(choice.quasi),
+                    ),
                     (cat.t("risk.doc.roles.sensitive"), _names(choice.sensitive)),
                     (cat.t("risk.doc.roles.threshold"), str(choice.threshold)),
                     (cat.t("risk.doc.roles.dropped"), _names(dropped)),
@@ -294,6 +299,12 @@ def _criteria_section(report: RiskReport, cat: Catalogue) -> list[_Block]:
             _Paragraph(cat.t("risk.verdict.rule", rule=rule_sentence(cat, criterion))),
             _Paragraph(cat.t("risk.verdict.source", source=rule_source(cat, criterion))),
         ]
+        if any(risk.choice.declares_no_person for risk in report.tables):
+            rule, source = no_person_rule(cat)
+            blocks += [
+                _Paragraph(cat.t("risk.verdict.rule", rule=rule)),
+                _Paragraph(cat.t("risk.verdict.source", source=source)),
+            ]
         if not report.tables:
             blocks.append(_Paragraph(cat.t("risk.doc.criteria.no_tables")))
         for risk in report.tables:

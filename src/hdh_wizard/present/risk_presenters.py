@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.i18n.formatting import format_count, format_decimal, format_percent
+from hdh_wizard.i18n.formatting import (
+    format_count,
+    format_decimal,
+    format_duration,
+    format_percent,
+    format_size,
+)
 from hdh_wizard.inspect.risk.analysis import Criterion, TableRisk
 from hdh_wizard.inspect.risk.generalise import ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Finding
@@ -230,3 +236,28 @@ def search_summary(cat: Catalogue, found: TableSearch) -> list[str]:
             )
         )
     return lines
+
+
+MIN_ESTIMATE_SECONDS = 2.0  # before this, a time left would be a guess
+
+
+def scan_progress_text(
+    cat: Catalogue, item: str, done_bytes: int, total_bytes: int, elapsed: float
+) -> str:
+    """ "donnees/t.csv — 42 % · 510 Mo sur 1,2 Go lus · reste environ 3 min 05 s": the share of
+    the bytes read, and the time left at the pace so far (once there is a pace to speak of)."""
+    item = item or "…"
+    if total_bytes <= 0:
+        return cat.t("risk_journey.progress.item", item=item)
+    share = min(max(done_bytes / total_bytes, 0.0), 1.0)
+    lang = cat.lang
+    figures = {
+        "item": item,
+        "percent": format_percent(share, lang),
+        "done": format_size(min(done_bytes, total_bytes), lang),
+        "total": format_size(total_bytes, lang),
+    }
+    if share <= 0 or elapsed < MIN_ESTIMATE_SECONDS:
+        return cat.t("risk_journey.progress.share", **figures)
+    left = elapsed * (1 - share) / share
+    return cat.t("risk_journey.progress.left", left=format_duration(left, lang), **figures)

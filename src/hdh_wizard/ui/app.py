@@ -6,6 +6,7 @@ its own module. Errors users can cause are shown here, in one place (`show_error
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,15 @@ from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.crash import CRASH_EXIT_CODE, write_crash_report
 from hdh_wizard.errors import HdhWizardError, StateFileError
+from hdh_wizard.flows.dossier import step_statuses, write_dossier
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import resolve_data_path
 from hdh_wizard.present.presenters import restored_message, resume_lines, step_list
 from hdh_wizard.project import Project, ResumeReport
 from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
-from hdh_wizard.ui.screens.dialogs import ConfirmDialog, ReasonDialog
+from hdh_wizard.ui.cancelling import DaemonExecutor
+from hdh_wizard.ui.screens.dialogs import ConfirmDialog, LeaveDialog, ReasonDialog
 from hdh_wizard.ui.screens.files import FilesScreen
 from hdh_wizard.ui.screens.help import HelpScreen
 from hdh_wizard.ui.screens.home import HomeScreen
@@ -64,7 +67,14 @@ class HdhWizardApp(App[None]):
         STYLES / "references.tcss",
     ]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", show=False)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", show=False),
+        # Priority: the focus moves as soon as Tab is read, so that keys typed ahead of the
+        # screen go to the next field; otherwise Tab reaches the screen's binding only after the
+        # field has taken the keys behind it (a burst put four values into one field).
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
+    ]
 
     def __init__(
         self,
@@ -75,10 +85,16 @@ class HdhWizardApp(App[None]):
         actor: Person | None = None,
         clock: Clock = utc_now,
         portal: PortalSession | None = None,
+        detach_workers: bool = False,
     ) -> None:
+        """`actor`: who is at the keyboard, given on the command line (then never asked);
+        `detach_workers`: run thread workers on daemon threads, so that quitting never waits
+        for work that has not reached its next cancel point (`cli/tui.py`)."""
         super().__init__()
+        self.workers_executor: DaemonExecutor | None = DaemonExecutor() if detach_workers else None
         self._portal = portal
-        self.cat = cat
+        # The TUI's own wording where a message has one (buttons, not command-line options).
+        self.cat = cat.on_screens()
         self.folder = folder
         self._lock = lock
         self._actor = actor
@@ -109,12 +125,20 @@ class HdhWizardApp(App[None]):
         return self._portal
 
     def apply(self, change: Callable[[Release], Release]) -> bool:
-        """Run a model change and save it; on refusal, say why and keep the old state."""
+        """Run a model change and save it; on refusal, say why and keep the old state. A step
+        committed, skipped or reopened refreshes the release dossier (`flows.dossier`)."""
+        before = self.project.release
         try:
-            projects.save(self.project, change(self.project.release))
+            after = change(before)
+            projects.save(self.project, after)
         except HdhWizardError as error:
             self.show_error(error)
             return False
+        if step_statuses(before) != step_statuses(after):
+            try:
+                write_dossier(after, self.project.folder, self.cat)
+            except HdhWizardError as error:  # the dossier is a copy: the step stays committed
+                self.show_error(error)
         return True
 
     def show_error(self, error: HdhWizardError) -> None:
@@ -131,8 +155,20 @@ class HdhWizardApp(App[None]):
         self.push_screen(screen)
 
     async def action_quit(self) -> None:
-        """Quitting while data.gouv.fr is being written to could lose what it just made (a
+        """Quitting with typed work on a step asks what to do with it (save the draft, discard,
+        stay); quitting while data.gouv.fr is being written to could lose what it just made (a
         dataset's id): ask first."""
+        if isinstance(self.screen, LeaveDialog):  # already asked: the answer is awaited
+            return
+        steps = [s for s in self.screen_stack if isinstance(s, StepScreen)]
+        if steps:
+            steps[-1].leave(self._quit_unless_sending)
+        elif isinstance(self.screen, NewProjectScreen):
+            self.screen.leave(self.exit)
+        else:
+            self._quit_unless_sending()
+
+    def _quit_unless_sending(self) -> None:
         busy = [w for w in self.workers if w.group in PORTAL_WORK and w.is_running]
         if not busy:
             self.exit()
@@ -148,14 +184,31 @@ class HdhWizardApp(App[None]):
     def ask_reason(self, question: str, then: Callable[[str], None]) -> None:
         self.push_screen(ReasonDialog(question), lambda why: then(why) if why else None)
 
-    def choose_identity(self) -> None:
+    def choose_identity(self, *, resuming: bool = False) -> None:
+        """Who is at the keyboard. On resume, the last person is offered, and the last one of
+        the other role one key away."""
+
         def chosen(person: Person | None) -> None:
             if person is not None:
                 self._actor = person
                 self.apply(lambda release: workflow.set_actor(release, person))
                 self._refresh_home()
 
-        self.push_screen(IdentityDialog(self.actor), chosen)
+        last = self.actor
+        if not resuming:
+            self.push_screen(IdentityDialog(last), chosen)
+            return
+        other = workflow.last_of_other_role(self.project.release)
+        question = self.cat.t(
+            "resume.identity_title", name=last.name, role=self.cat.t(f"role.{last.role.value}")
+        )
+        self.push_screen(IdentityDialog(last, other=other, question=question), chosen)
+
+    def _ask_identity_on_resume(self) -> None:
+        """The last actor may not be the one at the keyboard now (`identity_in_doubt`). Not
+        when the command line said who it is."""
+        if self._actor is None and workflow.identity_in_doubt(self.project.release):
+            self.choose_identity(resuming=True)
 
     def choose_target(self) -> None:
         def chosen(choice: TargetChoice | None) -> None:
@@ -239,6 +292,8 @@ class HdhWizardApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        if self.workers_executor is not None:  # before any worker: the loop makes it lazily
+            asyncio.get_running_loop().set_default_executor(self.workers_executor)
         if projects.has_project(self.folder):
             self._open()
         else:
@@ -256,6 +311,7 @@ class HdhWizardApp(App[None]):
         self._project = project
         self._show_home()
         self._announce(report)
+        self._ask_identity_on_resume()
 
     def _state_error_answered(self, restore: bool | None) -> None:
         if not restore:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from textual import events
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from hdh_wizard.i18n.catalogue import Catalogue
 
@@ -17,7 +19,19 @@ ResultT = TypeVar("ResultT")
 
 
 class Translated:
-    """Mixin: binding descriptions in BINDINGS are catalogue keys, translated on creation."""
+    """Mixin: binding descriptions in BINDINGS are catalogue keys, translated on creation; and
+    fields keep their content on focus (Textual selects it all, so the next key typed would
+    replace a value the user meant to complete)."""
+
+    def _on_mount(self, _: events.Mount) -> None:  # called besides Screen's and `on_mount`
+        self._keep_content_on_focus()
+
+    def _on_screen_resume(self, _: events.ScreenResume) -> None:  # fields mounted meanwhile
+        self._keep_content_on_focus()
+
+    def _keep_content_on_focus(self) -> None:
+        for field in self.query(Input):  # type: ignore[attr-defined]
+            field.select_on_focus = False
 
     def _translate_bindings(self) -> None:
         bindings = self._bindings  # type: ignore[attr-defined]

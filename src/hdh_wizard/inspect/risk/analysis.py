@@ -7,7 +7,7 @@ threshold and generalisation rules, before and after the rules, so the two can b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -84,6 +84,13 @@ class Choice:
     sensitive: tuple[str, ...] = ()
     threshold: int = DEFAULT_THRESHOLD
     rules: tuple[ColumnRule, ...] = ()
+    # The partner's reason for declaring that the table describes no person (a slide → stage
+    # mapping): it has no quasi-identifier, and the verdicts follow `verdicts.no_person`.
+    no_person: str = ""
+
+    @property
+    def declares_no_person(self) -> bool:
+        return bool(self.no_person.strip())
 
     @property
     def dropped(self) -> frozenset[str]:
@@ -171,22 +178,46 @@ def resolve_names(given: Sequence[str], columns: Sequence[str]) -> tuple[str, ..
 
 def check_choice(scan: TableScan, choice: Choice) -> None:
     """Raises HdhWizardError naming what is wrong with the partner's choice."""
-    check_columns(scan.columns, choice.quasi, choice.sensitive, scan.table)
+    check_columns(
+        scan.columns,
+        choice.quasi,
+        choice.sensitive,
+        scan.table,
+        no_quasi_allowed=choice.declares_no_person,
+    )
     check_rules(choice.rules, scan.columns, scan.table)
     if scan.columns and choice.dropped >= set(scan.columns):
         raise HdhWizardError("risk.error.nothing_left", table=scan.table)
 
 
+def assess_passes(choice: Choice) -> int:
+    """How many readings of the table `assess` makes (each ends with its `passed` call)."""
+    return 5 if choice.rules else 3
+
+
 def assess(
-    table: Table, scan: TableScan, choice: Choice, progress: Progress | None = None
+    table: Table,
+    scan: TableScan,
+    choice: Choice,
+    progress: Progress | None = None,
+    passed: Callable[[], None] | None = None,
 ) -> TableRisk:
-    """The measures before and after the rules, and what is left that links or identifies."""
+    """The measures before and after the rules, and what is left that links or identifies.
+    `passed` is called after each full reading of the table (`assess_passes`), to show progress."""
+
+    def one_pass() -> None:
+        if passed is not None:
+            passed()
+
     check_choice(scan, choice)
     original = measure_risk(table.frame, choice.quasi, choice.sensitive, choice.threshold, progress)
+    one_pass()
     if not choice.rules:
         facts = column_facts(table.frame)
         links = find_links(facts, scan.findings)
+        one_pass()
         guard = _guard(table.frame, scan.columns, choice, progress)
+        one_pass()
         return TableRisk(
             scan, choice, original, None, scan.findings, tuple(links), scan.columns, guard
         )
@@ -195,9 +226,11 @@ def assess(
     quasi = tuple(c for c in choice.quasi if c not in choice.dropped)
     sensitive = tuple(c for c in choice.sensitive if c not in choice.dropped)
     published = measure_risk(frame, quasi, sensitive, choice.threshold, progress)
+    one_pass()
     if progress is not None:
         progress.check()
     findings = tuple(find_identifiers(frame, kept))
+    one_pass()
     # A re-keyed identifier still tells the release's records apart, but links them to nothing
     # outside it (its codes are new): it is no longer a persistent identifier.
     links = [
@@ -205,7 +238,9 @@ def assess(
         for x in find_links(column_facts(frame, kept), findings)
         if not (x.reason is LinkReason.PERSISTENT_ID and x.column in choice.rekeyed)
     ]
+    one_pass()
     guard = _guard(frame, kept, choice, progress)
+    one_pass()
     return TableRisk(scan, choice, original, published, findings, tuple(links), kept, guard)
 
 
@@ -264,7 +299,17 @@ def with_role(choice: Choice, column: str, role: Role) -> Choice:
     kept = rule_on(choice, column)
     if role is not Role.DIRECT and kept is not None and kept.coarsening is not Coarsening.DROP:
         rules += (kept,)
-    return Choice(quasi, sensitive, choice.threshold, rules)
+    # A quasi-identifier contradicts "this table describes no person": the declaration goes.
+    no_person = "" if role is Role.QUASI else choice.no_person
+    return Choice(quasi, sensitive, choice.threshold, rules, no_person)
+
+
+def with_no_person(choice: Choice, reason: str) -> Choice:
+    """Declare (a reason) or withdraw (empty) that the table describes no person: its
+    quasi-identifiers, if any, become ordinary columns."""
+    if not reason.strip():
+        return replace(choice, no_person="")
+    return replace(choice, quasi=(), no_person=reason)
 
 
 def with_rule(choice: Choice, column: str, rule: ColumnRule | None) -> Choice:
@@ -274,7 +319,7 @@ def with_rule(choice: Choice, column: str, rule: ColumnRule | None) -> Choice:
     rules = tuple(r for r in choice.rules if r.column != column)
     if rule is not None:
         rules += (rule,)
-    return Choice(choice.quasi, choice.sensitive, choice.threshold, rules)
+    return replace(choice, rules=rules)
 
 
 def choice_to_state(choice: Choice) -> dict[str, object]:
@@ -283,6 +328,7 @@ def choice_to_state(choice: Choice) -> dict[str, object]:
         "sensitive": list(choice.sensitive),
         "threshold": choice.threshold,
         "rules": [r.to_state() for r in choice.rules],
+        **({"no_person": choice.no_person} if choice.declares_no_person else {}),
     }
 
 
@@ -295,7 +341,8 @@ def choice_from_state(data: object, scan: TableScan) -> Choice | None:
         sensitive = tuple(str(c) for c in data.get("sensitive", []))
         threshold = check_threshold(data.get("threshold", DEFAULT_THRESHOLD))
         rules = tuple(rule_from_state(r) for r in data.get("rules", []) if isinstance(r, dict))
-        choice = Choice(quasi, sensitive, threshold, rules)
+        no_person = str(data.get("no_person", "") or "")
+        choice = Choice(quasi, sensitive, threshold, rules, no_person)
         check_choice(scan, choice)
     except (HdhWizardError, TypeError, ValueError):
         return None

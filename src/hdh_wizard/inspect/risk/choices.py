@@ -167,7 +167,11 @@ def _choice(item: Mapping[str, Any], source: str, where: str) -> Choice:
             rules.append(rule_from_state(rule))
         except HdhWizardError:
             raise HdhWizardError(ERROR_RULE, file=source, where=rule_where) from None
-    return Choice(quasi, sensitive, threshold, tuple(rules))
+    # "This table describes no person", with its reason (verdicts.no_person).
+    no_person = item.get("no_person") or ""
+    if not isinstance(no_person, str):
+        raise HdhWizardError(ERROR_TEXT, file=source, where=f"{where}.no_person")
+    return Choice(quasi, sensitive, threshold, tuple(rules), no_person)
 
 
 def _justifications(value: object, source: str, where: str) -> dict[Criterion, str]:
@@ -221,6 +225,8 @@ def choices_to_json(
             "threshold": choice.threshold,
             "rules": [r.to_state() for r in choice.rules],
         }
+        if choice.declares_no_person:
+            entry["no_person"] = choice.no_person
         own = (per_table or {}).get(risk.scan.table, {})
         if any(t.strip() for t in own.values()):
             entry["justifications"] = {c.value: t for c, t in own.items() if t.strip()}

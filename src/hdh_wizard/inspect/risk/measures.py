@@ -132,9 +132,15 @@ def check_threshold(value: object) -> int:
 
 
 def check_columns(
-    available: Sequence[str], quasi: Sequence[str], sensitive: Sequence[str], table: str
+    available: Sequence[str],
+    quasi: Sequence[str],
+    sensitive: Sequence[str],
+    table: str,
+    *,
+    no_quasi_allowed: bool = False,
 ) -> None:
-    """The chosen columns exist, the QI list is not empty, no column is in both lists."""
+    """The chosen columns exist, the QI list is not empty (unless the partner declared that the
+    table describes no person: `no_quasi_allowed`), no column is in both lists."""
     missing = [c for c in (*quasi, *sensitive) if c not in available]
     if missing:
         raise HdhWizardError(
@@ -143,7 +149,7 @@ def check_columns(
             columns=", ".join(missing),
             available=", ".join(available),
         )
-    if not quasi:
+    if not quasi and not no_quasi_allowed:
         raise HdhWizardError("risk.error.no_quasi_identifiers", table=table)
     both = sorted(set(quasi) & set(sensitive))
     if both:

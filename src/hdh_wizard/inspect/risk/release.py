@@ -16,7 +16,14 @@ from hdh_wizard.inspect.convert import output_stem
 from hdh_wizard.inspect.inspection import InventoryEntry, inventory
 from hdh_wizard.inspect.kinds import FileKind, sniff_kind
 from hdh_wizard.inspect.progress import Progress
-from hdh_wizard.inspect.risk.analysis import Choice, TableRisk, TableScan, assess, scan_table
+from hdh_wizard.inspect.risk.analysis import (
+    Choice,
+    TableRisk,
+    TableScan,
+    assess,
+    assess_passes,
+    scan_table,
+)
 from hdh_wizard.inspect.risk.export import export_table
 from hdh_wizard.inspect.risk.rekey import ReleaseKey
 from hdh_wizard.inspect.risk.report import (
@@ -92,22 +99,34 @@ def scan_sources(
         if progress is not None:
             progress.current = entry.display
             progress.check()
+        counted = 0  # of the file's bytes, counted as read so far
         try:
             with open_tables(entry.path, entry.display) as tables:
+                # Each table's share of the file, half for its scan and half for its measures:
+                # the progress moves (and the job can stop) between these passes.
+                share = entry.size // max(len(tables), 1) // (2 if choose is not None else 1)
                 for table in tables:
                     ref = TableRef(entry.path, entry.display, table.name, entry.size)
                     scan = scan_table(table)
                     scans.append((ref, scan))
+                    counted += _advance(progress, share)
                     if choose is not None:
-                        choices[ref.name] = choose(scan)
+                        choice = choices[ref.name] = choose(scan)
+                        step = share // assess_passes(choice)
+                        measured = 0
+
+                        def passed(step: int = step) -> None:
+                            nonlocal measured
+                            measured += _advance(progress, step)
+
                         try:
-                            risks[ref.name] = assess(table, scan, choices[ref.name], progress)
+                            risks[ref.name] = assess(table, scan, choice, progress, passed)
                         except HdhWizardError as error:  # a saved choice that no longer fits
                             failures.append(error)
+                        counted += measured + _advance(progress, share - measured)
         except HdhWizardError as error:
             failures.append(error)
-        if progress is not None:
-            progress.advance(entry.size)
+        _advance(progress, entry.size - counted)
     images = []
     for entry in sources.slides:
         if progress is not None:
@@ -120,6 +139,13 @@ def scan_sources(
     return Scanned(tuple(scans), tuple(images), tuple(failures), choices, risks)
 
 
+def _advance(progress: Progress | None, nbytes: int) -> int:
+    """Count `nbytes` more as read (a cancel point); returns them."""
+    if progress is not None:
+        progress.advance(nbytes)
+    return nbytes
+
+
 def _table(ref: TableRef, tables: list[Table]) -> Table:
     for table in tables:
         if table.name == ref.name:
@@ -130,8 +156,15 @@ def _table(ref: TableRef, tables: list[Table]) -> Table:
 def assess_ref(
     ref: TableRef, scan: TableScan, choice: Choice, progress: Progress | None = None
 ) -> TableRisk:
+    """The table measured for `choice`; with `progress`, each of its readings counts its share
+    of the file's bytes (`Progress.total_bytes` is the caller's to set)."""
+    step = ref.size // assess_passes(choice)
+
+    def passed() -> None:
+        _advance(progress, step)
+
     with open_tables(ref.path, ref.display) as tables:
-        return assess(_table(ref, tables), scan, choice, progress)
+        return assess(_table(ref, tables), scan, choice, progress, passed)
 
 
 def search_ref(
@@ -173,12 +206,28 @@ def export_ref(
     return Replacement(ref.name, exported.output, exported.size, exported.sha256, ref.size)
 
 
+def clean_target(entry: InventoryEntry, publish: Path, taken: Collection[Path] = ()) -> Path:
+    """Where a slide's cleaned copy goes: `publish/` under the slide's own name
+    (`donnees/lames/d6ly8nf6.tif` → `publish/d6ly8nf6.tif`), so the name still matches the
+    table's slide code and the copy groups like its original. When that name is `taken` (another
+    slide of the same name, cleaned too) or is the slide itself (a converted copy already in
+    `publish/`), the copy is named after its whole path with the `_sans-etiquette` suffix."""
+    target = publish / entry.path.name
+    if target not in taken and target.resolve() != entry.path.resolve():
+        return target
+    stem = output_stem(entry.display.removeprefix(f"{publish.name}/"))
+    return publish / f"{stem}{CLEAN_SUFFIX}{entry.path.suffix.lower() or '.tif'}"
+
+
 def clean_slide(
-    entry: InventoryEntry, publish: Path, progress: Progress | None = None
+    entry: InventoryEntry,
+    publish: Path,
+    progress: Progress | None = None,
+    taken: Collection[Path] = (),
 ) -> Replacement:
+    """The slide's copy without its label, macro image and identifying tags (`clean_target`)."""
+    target = clean_target(entry, publish, taken)
     publish.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(entry.display.removeprefix("publish/"))
-    target = publish / f"{stem}{CLEAN_SUFFIX}{entry.path.suffix.lower() or '.tif'}"
     write_clean_copy(entry.path, target, entry.display, progress)
     size, sha256 = sha256_of(target)
     return Replacement(entry.display, target, size, sha256, entry.size)

@@ -241,6 +241,7 @@ def table_to_json(risk: TableRisk) -> dict[str, Any]:
         "sensitive": list(choice.sensitive),
         "threshold": choice.threshold,
         "rules": [r.to_state() for r in choice.rules],
+        "no_person": choice.no_person.strip() or None,  # declared: the table describes no one
         "original": measures_to_json(risk.original),
         "generalised": measures_to_json(risk.published) if risk.published else None,
         "direct_identifiers_left": list(risk.direct_left),

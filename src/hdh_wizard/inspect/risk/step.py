@@ -5,12 +5,15 @@ Kept apart from the screen so the CLI, the screen and the tests share them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.inspect.inspection import display_path
 from hdh_wizard.inspect.risk.analysis import Criterion
+from hdh_wizard.inspect.risk.identifiers import looks_identifying
+from hdh_wizard.inspect.risk.linkability import persistent_identifier_name
 from hdh_wizard.inspect.risk.report import Attestation, Replacement, RiskReport, table_to_json
 
 MIN_JUSTIFICATION = 40  # characters: a sentence, not "ok"
@@ -109,3 +112,37 @@ def replacements_from_state(outputs: dict[str, Any], project: Path) -> list[Repl
         if output.is_file() and output.stat().st_size == size:
             found.append(replacement)
     return found
+
+
+def marked_columns(outputs: dict[str, Any]) -> frozenset[str]:
+    """The columns the anonymity step (finished or as a draft) removes, re-keys or generalises:
+    their exact values identify, so other steps show them only by their shape."""
+    marked: set[str] = set()
+    choices = outputs.get("choices")
+    saved = list(choices.values()) if isinstance(choices, dict) else []
+    tables = outputs.get("tables")
+    saved += tables if isinstance(tables, list) else []
+    for choice in saved:
+        rules = choice.get("rules") if isinstance(choice, dict) else None
+        for rule in rules if isinstance(rules, list) else []:
+            if isinstance(rule, dict) and isinstance(rule.get("column"), str):
+                marked.add(rule["column"])
+    return frozenset(marked)
+
+
+def identifying_with(outputs: dict[str, Any]) -> Callable[[str], bool]:
+    """`looks_identifying`, and the columns the anonymity step marked (`marked_columns`)."""
+    marked = marked_columns(outputs)
+    return lambda name: (
+        looks_identifying(name) or persistent_identifier_name(name) or (name in marked)
+    )
+
+
+def published_copies(outputs: dict[str, Any], project: Path) -> dict[str, Path]:
+    """The copies the anonymity step wrote to publish instead of a file (a generalised table, a
+    cleaned slide), by the source file's display path, while they are there as recorded."""
+    copies: dict[str, Path] = {}
+    for item in replacements_from_state(outputs, project):
+        source = item.source.partition(" › ")[0]  # a workbook's sheet: the workbook
+        copies.setdefault(source, item.output)
+    return copies

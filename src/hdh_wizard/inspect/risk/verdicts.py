@@ -21,6 +21,12 @@ The rules (each sentence and source is in the catalogue, `risk.verdict_rule.*`):
 - Inference is excluded when at least one sensitive attribute is declared and, for each, no
   class lets its value be deduced: no class where every record shares it (distinct l = 1), and no
   class where one value reaches the confidence bound (90 % by default).
+- A table the partner declares to describe no person (a slide → stage mapping: no row is about
+  someone) has no quasi-identifier; its three criteria are excluded when the declaration gives a
+  reason and nothing published names or reaches a person (no direct identifier by name or
+  content). The reason is shown beside each verdict. Source: GDPR recital 26 (information that
+  does not relate to an identified or identifiable natural person is not personal data) and
+  WP216 §2 (the criteria concern individuals). `no_person` below.
 """
 
 from __future__ import annotations
@@ -120,6 +126,26 @@ def _names(columns: tuple[str, ...] | list[str]) -> str:
 def _persistent(risk: TableRisk) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(x.column for x in risk.links if x.reason is LinkReason.PERSISTENT_ID)
+    )
+
+
+def no_person(risk: TableRisk, criterion: Criterion) -> Verdict:
+    """The rule for a table declared to describe no person (see the module's docstring)."""
+    reasons: list[Reason] = []
+    if risk.direct_left:
+        reasons.append(Reason("no_person_contradicted", {"columns": _names(risk.direct_left)}))
+    figures: dict[str, object] = {
+        "no_person": risk.choice.no_person.strip(),
+        "records": risk.final.records,
+    }
+    warning = Reason("no_person", {"reason": risk.choice.no_person.strip()})
+    return Verdict(criterion, tuple(reasons), figures, (warning,))
+
+
+def no_person_rule(cat: Catalogue) -> tuple[str, str]:
+    """The rule for tables declared to describe no person, and its source."""
+    return cat.t("risk.verdict_rule.no_person.sentence"), cat.t(
+        "risk.verdict_rule.no_person.source"
     )
 
 
@@ -250,4 +276,6 @@ _JUDGES = {
 
 
 def judge(risk: TableRisk, criterion: Criterion) -> Verdict:
+    if risk.choice.declares_no_person:
+        return no_person(risk, criterion)
     return _JUDGES[criterion](risk)

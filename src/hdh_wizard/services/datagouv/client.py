@@ -24,7 +24,7 @@ from __future__ import annotations
 import http.cookiejar
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -359,6 +359,15 @@ class DataGouvClient:
         body.update(changes)
         path = f"/datasets/{_segment(dataset_id)}/resources/{_segment(resource_id)}/"
         return self._object("PUT", path, RetryMode.IDEMPOTENT, json=body)
+
+    def reorder_resources(self, dataset_id: str, resource_ids: Sequence[str]) -> list[str]:
+        """Put the dataset's resources in this order (udata wants every one of them, once);
+        returns the order the server now holds."""
+        path = f"/datasets/{_segment(dataset_id)}/resources/"
+        body = self._json("PUT", path, RetryMode.IDEMPOTENT, json=list(resource_ids))
+        if not isinstance(body, list):
+            raise ApiError(ErrorKind.UNEXPECTED, message="not a list", method="PUT", path=path)
+        return [str(r.get("id")) for r in body if isinstance(r, Mapping)]
 
     def delete_resource(self, dataset_id: str, resource_id: str) -> None:
         path = f"/datasets/{_segment(dataset_id)}/resources/{_segment(resource_id)}/"

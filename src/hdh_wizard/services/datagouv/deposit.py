@@ -28,6 +28,11 @@ from hdh_wizard.core.portal_records import DatasetRecord, DepositedFile
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
+from hdh_wizard.services.datagouv.resource_order import (
+    OrderedResource,
+    put_in_order,
+    resource_group,
+)
 from hdh_wizard.services.datagouv.upload import (
     ChunkedUpload,
     FileDigests,
@@ -136,8 +141,25 @@ class DepositRun:
                 self.save(record)
                 self.on_event(DepositEvent("deleted", planned.path, Action.DELETE))
         self._drop_duplicates(record)
+        self.put_in_order(record)
         mismatches = self.verify(record)
         return DepositOutcome(record, tuple(plan), tuple(mismatches))
+
+    def put_in_order(self, record: DatasetRecord) -> None:
+        """The page in the guide's order (tables, images, documents), each group in the
+        release's order: udata put each new file first."""
+        rank = {f.path: i for i, f in enumerate(self.files)}
+        ours = [
+            OrderedResource(
+                f.resource_id,
+                resource_group(
+                    LocalFile(f.path, f.size, 0).format, documentation=f.kind == "documentation"
+                ),
+                rank.get(f.path, len(rank)),
+            )
+            for f in record.files
+        ]
+        put_in_order(self.client, record.dataset_id, ours)
 
     def _drop_duplicates(self, record: DatasetRecord) -> None:
         """An upload whose answer was lost may have been stored twice: an uploaded file bearing
@@ -296,3 +318,17 @@ def dataset_body(
             organization_id, name=doc.contact_name.strip(), email=doc.contact_email.strip()
         )
     return dataset_payload(doc, organization_id, private=True, contact_point_id=contact_id)
+
+
+def interrupted_uploads(record: DatasetRecord | None) -> dict[str, ChunkedUpload]:
+    """The uploads stopped half-way (path → what the server acknowledged), from the state:
+    the next run resumes each at its first missing part. An unreadable entry is left out (that
+    file is sent again from the start)."""
+    if record is None:
+        return {}
+    found: dict[str, ChunkedUpload] = {}
+    for path, saved in record.uploads.items():
+        state = ChunkedUpload.from_dict(saved)
+        if state is not None and state.dataset_id == record.dataset_id:
+            found[path] = state
+    return found

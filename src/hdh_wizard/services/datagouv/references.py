@@ -45,6 +45,12 @@ from hdh_wizard.i18n.catalogue import Lang, load_catalogue
 from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
+from hdh_wizard.services.datagouv.resource_order import (
+    OrderedResource,
+    ResourceGroup,
+    put_in_order,
+    resource_group,
+)
 from hdh_wizard.services.storage.public_access import (
     CLOSED,
     PublicCheck,
@@ -55,7 +61,6 @@ CHECKSUM_TYPE = "sha256"
 TITLE_LIMIT = 350  # udata's TITLE_SIZE_LIMIT
 PATH_LIMIT = 1024  # an S3 key's limit: a longer path cannot be a hosted file
 SIZE_LIMIT = 2**53 - 1  # beyond, a size is no real file, and JSON readers lose its digits
-_ROLE_ORDER = {FileRole.SAMPLE: 0, FileRole.DATA: 1, FileRole.DOCUMENTATION: 2}
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # Query parameters of a signed (temporary) URL: it stops working within days, and publishing it
 # publishes a credential's name and signature.
@@ -152,9 +157,17 @@ def published_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
 
 
+def group_of(obj: HostedObject) -> ResourceGroup:
+    return resource_group(
+        obj.format,
+        documentation=obj.role is FileRole.DOCUMENTATION,
+        sample=obj.role is FileRole.SAMPLE,
+    )
+
+
 def display_order(objects: Sequence[HostedObject]) -> list[HostedObject]:
-    """The order the page shows: the sample first, then the data, then the documents."""
-    return sorted(objects, key=lambda o: (_ROLE_ORDER.get(o.role, 1), o.path))
+    """The order the page shows: the main tables, the sample, the images, the documents."""
+    return sorted(objects, key=lambda o: (group_of(o), o.path))
 
 
 def resource_titles(objects: Sequence[HostedObject]) -> dict[str, str]:
@@ -540,7 +553,7 @@ class ReferenceRun:
         plan = plan_references(self.objects, current, _remote_resources(self.dataset()))
         files = [p for p in plan if p.action is not ReferenceAction.DELETE]
         # udata puts each new resource first: made from the last to the first, the page shows
-        # them in the planned order (the sample first).
+        # them in the planned order (the tables first).
         for index, planned in reversed(list(enumerate(files, start=1))):
             if self.cancel.is_set():
                 raise ApiError(ErrorKind.CANCELLED, message="cancelled")
@@ -557,8 +570,21 @@ class ReferenceRun:
                 # A path only a hand-edited record holds: printed safely.
                 self.on_event(ReferenceEvent("deleted", shown_path(planned.path), planned.action))
         removed = self._drop_duplicates(current, record)
+        self.put_in_order(current)
         mismatches = self.verify(current)
         return ReferencesOutcome(current, tuple(plan), tuple(mismatches), tuple(removed))
+
+    def put_in_order(self, record: ReferencesRecord) -> None:
+        """The page in the planned order, kept after re-runs: a resource made again (deleted
+        on the page, or a new file such as a cleaned slide) would otherwise show first."""
+        rank = {o.path: i for i, o in enumerate(display_order(self.objects))}
+        hosted = {o.path: o for o in self.objects}
+        ours = [
+            OrderedResource(f.resource_id, group_of(hosted[f.path]), rank[f.path])
+            for f in record.files
+            if f.path in hosted
+        ]
+        put_in_order(self.client, self.dataset_id, ours)
 
     def _apply(self, record: ReferencesRecord, planned: PlannedReference) -> ReferencesRecord:
         hosted, desired = planned.hosted, planned.desired

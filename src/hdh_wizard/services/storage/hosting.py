@@ -38,7 +38,7 @@ from pathlib import Path
 from hdh_wizard.core.hosting_records import HostedObject, TransferRecord
 from hdh_wizard.core.release import Release
 from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.inspect.hosting_files import HostingFile, hosting_files
+from hdh_wizard.inspect.hosting_files import HostingFile
 from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.secrets import Secret
 from hdh_wizard.services.storage.config import (
@@ -48,6 +48,7 @@ from hdh_wizard.services.storage.config import (
     connect,
 )
 from hdh_wizard.services.storage.errors import StorageError, StorageErrorKind
+from hdh_wizard.services.storage.hosting_choice import chosen_hosting_files
 from hdh_wizard.services.storage.transfer import (
     DEFAULT_WORKERS,
     MIN_PART_SIZE,
@@ -209,7 +210,7 @@ def run_hosting(
     anything is sent when files are missing, and StorageError on the first failure (what was
     done is saved; the next run resumes there).
     """
-    files, missing = hosting_files(release, folder)
+    files, missing = chosen_hosting_files(release, folder)
     if missing:
         raise MissingFilesError(missing)
     client = client or connect(config, secret)

@@ -1,9 +1,11 @@
-"""Small modal questions: a confirmation, a reason to give.
+"""Small modal questions: a confirmation, a reason to give, leaving with unsaved work.
 
 Questions are shown as plain text, never markup: they may name data files, which may hold `[/]`.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -101,3 +103,37 @@ class TypedConfirmDialog(WizardModal[bool]):
             self.query_one("#typed-error", Static).update(
                 self.t("dialog.type_word", word=self._word)
             )
+
+
+class LeaveChoice(StrEnum):
+    SAVE = "save"
+    DISCARD = "discard"
+    STAY = "stay"
+
+
+class LeaveDialog(WizardModal[LeaveChoice]):
+    """Leaving a screen with typed work: save the draft, discard it, or stay (also Escape).
+
+    Without a draft to save to (the new project form), only discard or stay."""
+
+    cancel_result = LeaveChoice.STAY
+
+    def __init__(self, question: str, *, can_save: bool = True) -> None:
+        super().__init__()
+        self._question = question
+        self._can_save = can_save
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box", id="leave-box"):
+            yield Static(self._question, classes="dialog-question", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                if self._can_save:
+                    yield Button(self.t("leave.save_draft"), id="save", variant="primary")
+                yield Button(self.t("leave.discard"), id="discard", variant="warning")
+                yield Button(self.t("leave.stay"), id="stay")
+
+    def on_mount(self) -> None:
+        self.query_one("#save" if self._can_save else "#stay", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(LeaveChoice(event.button.id or LeaveChoice.STAY))

@@ -3,36 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
 
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import Requirement, Route, StepStatus
+from hdh_wizard.core.next_actor import next_actor
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
 from hdh_wizard.i18n.formatting import format_datetime
+from hdh_wizard.present.handover import handover_text
 from hdh_wizard.present.portal_presenters import portal_detail
 from hdh_wizard.present.presenters import person_text, reason_text, status_text, step_list
 from hdh_wizard.ui.base import WizardScreen
 from hdh_wizard.ui.widgets.banner import ReleaseBanner
 from hdh_wizard.ui.widgets.checklist import Checklist
 
+# Below this width the key bar is compact and leaves out what the help lists (`?`).
+NARROW_WIDTH = 100
+WIDE_ONLY_KEYS = ("r",)  # the route preview: the volume decides it, the help explains it
+
 
 class HomeScreen(WizardScreen[None]):
+    # In the key bar's order: help, quit and who you are first, so a narrow terminal shows them.
     BINDINGS = [
         Binding("enter", "open_step", "key.open", show=True),
         Binding("question_mark", "help", "key.help"),
         Binding("q", "quit", "key.quit"),
+        Binding("i", "identity", "key.identity"),
+        Binding("f", "files", "key.files"),
+        Binding("t", "target", "key.target"),
         Binding("u", "undo", "key.undo"),
         Binding("s", "skip", "key.skip"),
         Binding("b", "block", "key.block"),
         Binding("r", "route", "key.route"),
-        Binding("t", "target", "key.target"),
-        Binding("f", "files", "key.files"),
-        Binding("i", "identity", "key.identity"),
     ]
 
     def __init__(self, focus_step: StepId | None = None) -> None:
@@ -45,6 +54,7 @@ class HomeScreen(WizardScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ReleaseBanner(self.cat, self.release)
+        yield Static(id="handover", markup=False)
         yield Checklist(self.cat)
         yield Static(id="step-detail")
         yield Footer()
@@ -52,6 +62,20 @@ class HomeScreen(WizardScreen[None]):
     def on_mount(self) -> None:
         self.show_release(self._focus_step)
         self.query_one(Checklist).focus()
+        self._fit_key_bar(self.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_key_bar(event.size.width)
+
+    def _fit_key_bar(self, width: int) -> None:
+        """On a narrow terminal, a compact key bar without the keys the help lists: every key
+        shown whole (`i`, who you are, included) rather than the last ones cut."""
+        narrow = width < NARROW_WIDTH
+        self.query_one(Footer).compact = narrow
+        bindings = self._bindings.key_to_bindings
+        for key in WIDE_ONLY_KEYS:
+            bindings[key] = [replace(b, show=not narrow) for b in bindings.get(key, [])]
+        self.refresh_bindings()
 
     def on_screen_resume(self) -> None:
         self.show_release()
@@ -59,6 +83,7 @@ class HomeScreen(WizardScreen[None]):
     def show_release(self, focus_step: StepId | None = None) -> None:
         release = self.release
         self.query_one(ReleaseBanner).show(release)
+        self.query_one("#handover", Static).update(handover_text(self.cat, next_actor(release)))
         checklist = self.query_one(Checklist)
         checklist.show(release, focus_step or self.selected_step())
         self._show_detail(self.selected_step())

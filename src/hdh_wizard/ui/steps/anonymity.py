@@ -8,12 +8,13 @@ live in `inspect.risk`; this screen only gathers the choices and shows the resul
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from textual import work
-from textual.widgets import Button, Checkbox, DataTable, Input, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.volume import release_files
@@ -30,9 +31,11 @@ from hdh_wizard.inspect.risk.analysis import (
     choice_to_state,
     default_choice,
     rule_on,
+    with_no_person,
     with_role,
     with_rule,
 )
+from hdh_wizard.inspect.risk.cache import file_records, load_scanned, save_scanned
 from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.identifiers import Role
 from hdh_wizard.inspect.risk.measures import check_threshold
@@ -50,7 +53,12 @@ from hdh_wizard.inspect.risk.report import (
 )
 from hdh_wizard.inspect.risk.solutions import TableSearch, apply_solution
 from hdh_wizard.inspect.risk.step import step_checks, step_outputs
-from hdh_wizard.ui.steps.anonymity_view import ATTEST_FIELDS, NO_RULE, AnonymityView
+from hdh_wizard.ui.steps.anonymity_view import (
+    ACTION_BUTTONS,
+    ATTEST_FIELDS,
+    NO_RULE,
+    AnonymityView,
+)
 
 T = TypeVar("T")
 LIVE_MEASURE_BYTES = 50_000_000  # tables up to this size are measured again at each edit
@@ -60,16 +68,96 @@ LIVE_DELAY = 0.4  # seconds without an edit before measuring
 class AnonymityStepScreen(AnonymityView):
     """The step's actions: the scan, the measures, the search, the copies, the commit."""
 
+    _decisions_shown: dict[str, Any] | None = None  # the form's decisions once the scan showed
+
     # --- work in threads -------------------------------------------------------------------------
 
-    def start_scan(self) -> None:
-        folder = self.wizard.project.folder
+    def start_scan(self, fresh: bool = False) -> None:
+        """Show the kept measures when the files are unchanged since (no reading: the first frame
+        has them); else, or when `fresh` ("Measure again"), scan and measure in a worker."""
+        folder = self.folder
         paths = [resolve_stored_path(path, folder) for path, _ in release_files(self.release)]
         self.sources = find_sources(paths, folder)
+        kept = None if fresh else load_scanned(folder, self.sources)
+        if kept is not None:
+            scanned, self.file_records = kept
+            self.from_cache = True
+            self._restore(scanned)
+            return
+        self.from_cache = False
         self.progress = Progress(total_bytes=sum(e.size for e in self.sources.tables))
         self._set_working(True)
         sources, progress = self.sources, self.progress
-        self._job(lambda: scan_sources(sources, progress, self._initial_choice), self._scanned)
+
+        def scan() -> Scanned:
+            try:
+                records = file_records(sources)  # before reading: a change meanwhile shows
+            except OSError:
+                records = []
+            scanned = scan_sources(sources, progress, self._initial_choice)
+            self.file_records = records
+            if records:
+                save_scanned(folder, records, scanned)
+            return scanned
+
+        self._job(scan, self._scanned)
+
+    def _restore(self, kept: Scanned) -> None:
+        """The kept scan, with the choices saved since (a draft's); measures that answer another
+        choice are dropped and measured again in a worker."""
+        choices = {ref.name: self._initial_choice(scan) for ref, scan in kept.tables}
+        risks = {n: r for n, r in kept.risks.items() if choices.get(n) == r.choice}
+        self._scanned(replace(kept, choices=choices, risks=risks))
+        missing = [(ref, scan) for ref, scan in kept.tables if ref.name not in risks]
+        if not missing:
+            return
+        self.progress = Progress(total_bytes=sum(ref.size for ref, _ in missing))
+        self._set_working(True)
+        progress = self.progress
+
+        def measure() -> list[TableRisk]:
+            measured = []
+            for ref, scan in missing:
+                progress.current = ref.name
+                # A choice that does not fit: the partner sees the table unmeasured.
+                before = progress.done_bytes
+                with contextlib.suppress(HdhWizardError):
+                    measured.append(assess_ref(ref, scan, choices[ref.name], progress))
+                progress.advance(ref.size - (progress.done_bytes - before))
+            return measured
+
+        self._job(measure, self._measured_all)
+
+    def _measured_all(self, risks: list[TableRisk]) -> None:
+        self._set_working(False)
+        for risk in risks:
+            if risk.choice == self.choices.get(risk.scan.table):
+                self.risks[risk.scan.table] = risk
+                self._clear_failures(risk.scan.table)
+        self._keep_measures()
+        self._show_all()
+
+    def _keep_measures(self) -> None:
+        """Keep the scan and the current measures, for the next opening (a small JSON file)."""
+        if not self.file_records:
+            return
+        scanned = Scanned(
+            tuple((ref, self.scans[ref.name]) for ref in self.refs if ref.name in self.scans),
+            tuple(self.images),
+            tuple(self.failures),
+            dict(self.choices),
+            dict(self.risks),
+        )
+        save_scanned(self.folder, self.file_records, scanned)
+
+    def _clear_failures(self, table: str) -> None:
+        """A table measured: the messages about its choice are gone with their cause."""
+        self.failures = [e for e in self.failures if e.params.get("table") != table]
+
+    def on_unmount(self) -> None:
+        # The screen is gone (Esc, quitting): its scan stops at its next cancel point.
+        if self.progress is not None:
+            self.progress.cancel()
 
     @work(thread=True, exclusive=True, group="risk")
     def _job(
@@ -85,10 +173,21 @@ class AnonymityStepScreen(AnonymityView):
         except (Cancelled, HdhWizardError) as stop:
             if undo is not None:
                 undo()
+            if isinstance(stop, Cancelled) and not self.is_attached:
+                return  # the screen was closed: a quiet stop
             error = stop if isinstance(stop, HdhWizardError) else None
-            self.app.call_from_thread(self._stopped, error)
+            self._back_on_screen(self._stopped, error)
             return
-        self.app.call_from_thread(done, result)
+        self._back_on_screen(done, result)
+
+    def _back_on_screen(self, then: Callable[..., None], *args: Any) -> None:
+        """Hand a worker's outcome to the screen, unless the screen or the app is gone."""
+        if not self.is_attached:
+            return
+        try:
+            self.app.call_from_thread(then, *args)
+        except RuntimeError:  # the app stopped meanwhile
+            return
 
     def _initial_choice(self, scan: TableScan) -> Choice:
         """The choice saved in a draft or the finished step, if it still fits; else the proposal."""
@@ -112,7 +211,7 @@ class AnonymityStepScreen(AnonymityView):
         self.scans = {ref.name: scan for ref, scan in scanned.tables}
         self.choices, self.risks = dict(scanned.choices), dict(scanned.risks)
         self.images = list(scanned.images)
-        self.failures = [error.message(self.cat) for error in scanned.failures]
+        self.failures = list(scanned.failures)
         self._set_working(False)
         select = self.query_one("#risk-table", Select)
         select.set_options([(ref.name, ref.name) for ref in self.refs])
@@ -120,11 +219,30 @@ class AnonymityStepScreen(AnonymityView):
             self.current = self.refs[0].name
             select.value = self.current
         self._show_all()
+        # The roles proposed by the scan are the screen's, not the partner's: what the form
+        # holds once they are shown is "unchanged" (`has_unsaved_changes`).
+        self.call_after_refresh(self._remember_decisions)
+
+    def _remember_decisions(self) -> None:
+        self._decisions_shown = self._draft_outputs()
+
+    def has_unsaved_changes(self) -> bool:
+        """Only the partner's decisions count (roles, rules, justifications, attestation): the
+        measures the screen makes by itself are no work to lose."""
+        if self._decisions_shown is None:  # still scanning: what may have been typed counts
+            return super().has_unsaved_changes()
+        current = self._draft_outputs()
+        saved = self.release.record(self.step_id).outputs
+        kept = {key: saved.get(key) for key in current}
+        return current != self._decisions_shown and current != kept
 
     def _measured(self, risk: TableRisk) -> None:
         self._set_working(False)
         if risk.choice == self.choices.get(risk.scan.table):  # not edited since
             self.risks[risk.scan.table] = risk
+            self._clear_failures(risk.scan.table)
+            self._keep_measures()
+            self.from_cache = False  # the figures shown are no longer all the kept ones
         self._show_all()
 
     def _searched(self, table: str, choice: Choice, found: TableSearch) -> None:
@@ -144,16 +262,18 @@ class AnonymityStepScreen(AnonymityView):
         for item in written:
             self.replacements[item.source] = item
         self._set_working(False)
-        for item in written:
-            self.notify(self.t("risk.screen.written", path=item.display))
+        # The result shows next to the button pressed, where the partner's eyes (and focus) are.
+        lines = "\n".join(self.t("risk.screen.written", path=item.display) for item in written)
+        self.show_result(lines)
         self._show_all()
 
     def _stopped(self, error: HdhWizardError | None) -> None:
         self._set_working(False)
         if error is None:
-            self.notify(self.t("risk.screen.cancelled"), severity="warning")
+            self.show_result(self.t("risk.screen.cancelled"))
         else:
-            self.notify(error.message(self.cat), severity="error", timeout=10)
+            self.notify(self.message_of(error), severity="error", timeout=10)
+            self.show_result(self.message_of(error), error=True)
         self._show_all()
 
     def _apply_solution(self, row: int) -> None:
@@ -184,6 +304,7 @@ class AnonymityStepScreen(AnonymityView):
         if self.current is None or self.writing:
             return
         self.choices[self.current] = choice
+        self.query_one("#risk-action-result", Static).update("")  # it spoke of the last choice
         self.risks.pop(self.current, None)  # measures are for the previous choice
         self.searches.pop(self.current, None)  # and so were the solutions
         stale = self.replacements.pop(self.current, None)
@@ -247,7 +368,29 @@ class AnonymityStepScreen(AnonymityView):
             return  # a removed column shows "no generalisation": only a role button brings it back
         self._update_choice(with_rule(self.choices[self.current], column, rule))
 
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "risk-no-person":
+            self._apply_no_person()
+        super().on_checkbox_changed(event)
+
+    def _apply_no_person(self) -> None:
+        """ "This table describes no person", with its reason: declared once both are given."""
+        if self.current is None:
+            return
+        declared = self.query_one("#risk-no-person", Checkbox).value
+        reason = self.query_one("#risk-no-person-reason", Input).value if declared else ""
+        choice = self.choices[self.current]
+        updated = with_no_person(choice, reason)
+        if updated != choice:
+            self._update_choice(updated)
+        else:
+            self._show_no_person()
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "risk-no-person-reason":
+            self._apply_no_person()
+            super().on_input_changed(event)
+            return
         if event.input.id == "risk-min-count":
             self._apply_rule()
         elif event.input.id == "risk-threshold" and self.current is not None:
@@ -264,6 +407,10 @@ class AnonymityStepScreen(AnonymityView):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button = event.button.id or ""
+        if button in ACTION_BUTTONS:
+            if self.working:
+                return  # the button pressed keeps its focus while its work runs: one at a time
+            self._last_action = button
         if button.startswith("role-"):
             column = self._selected_column()
             if column is not None and self.current is not None:
@@ -271,11 +418,17 @@ class AnonymityStepScreen(AnonymityView):
                 self._update_choice(with_role(self.choices[self.current], column, role))
         elif button == "risk-measure":
             self._start_measure()
+        elif button == "risk-rescan":
+            if not self.working:
+                self.start_scan(fresh=True)
         elif button == "risk-export":
             self._start_export()
         elif button == "risk-search":
             self._start_search()
         elif button == "risk-clean-images":
+            if not any(i.findings and i.path not in self.replacements for i in self.images):
+                self.show_result(self.t("risk_journey.nothing_to_clean"))
+                return
             self.progress = Progress()
             self._set_working(True, writing=True)
             progress, slides = self.progress, self.sources.slides
@@ -303,7 +456,7 @@ class AnonymityStepScreen(AnonymityView):
             return
         choice = replace(self.choices[ref.name], threshold=threshold)
         self.choices[ref.name] = choice
-        self.progress = Progress()
+        self.progress = Progress(total_bytes=ref.size)
         self._set_working(True)
         scan, progress = self.scans[ref.name], self.progress
         self._job(lambda: assess_ref(ref, scan, choice, progress), self._measured)

@@ -6,6 +6,7 @@ workers that run `inspect.risk` and `flows.anonymity`.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 
 from hdh_wizard.core.steps import StepId
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.formatting import format_count, format_percent
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.risk.analysis import (
@@ -46,9 +48,11 @@ from hdh_wizard.present.risk_presenters import (
     image_finding_text,
     measure_rows,
     rule_text,
+    scan_progress_text,
     search_summary,
 )
 from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.ui.widgets.wrapping_checkbox import WrappingCheckbox
 
 _ROLE_BUTTONS = (Role.QUASI, Role.SENSITIVE, Role.DIRECT, Role.OTHER)
 NO_RULE = "none"
@@ -56,6 +60,7 @@ NO_RULE = "none"
 
 class AnonymityView(StepScreen):
     step_id = StepId.ANONYMITY
+    CSS_PATH = Path(__file__).parent.parent / "styles" / "anonymity.tcss"
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,7 +71,13 @@ class AnonymityView(StepScreen):
         self.risks: dict[str, TableRisk] = {}
         self.searches: dict[str, TableSearch] = {}  # the last search's solutions, per table
         self.images: list[ImagePrivacyReport] = []
-        self.failures: list[str] = []  # files that could not be read
+        self.failures: list[HdhWizardError] = []  # files that could not be read, choices unfit
+        self.file_records: list[dict[str, Any]] = []  # the scanned files' fingerprints
+        self.from_cache = False  # the figures shown come from the last opening's measures
+        self.started = 0.0  # when the current job started (time.monotonic)
+        self._refocus: Button | None = None  # the button pressed, focused again when done
+        self._last_action = ""  # the id of the last action button pressed
+        self._no_person_table: str | None = None  # the table the declaration's fields show
         self.replacements: dict[str, Replacement] = {}
         self.saved: dict[str, Any] = {}
         self.current: str | None = None
@@ -79,6 +90,7 @@ class AnonymityView(StepScreen):
 
     def compose_form(self) -> ComposeResult:
         yield Static(self.t("risk.screen.scanning"), id="risk-status")
+        yield Button(self.t("risk_journey.rescan"), id="risk-rescan", compact=True)
         with Horizontal(id="risk-work"):
             yield Static(id="risk-current")
             yield Button(self.t("risk.screen.cancel"), id="risk-cancel", variant="error")
@@ -86,6 +98,12 @@ class AnonymityView(StepScreen):
         yield Static(id="risk-findings", classes="risk-block")
         yield Label(self.t("risk.screen.columns"), classes="field-label")
         yield DataTable(id="risk-columns", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="risk-no-person-row"):
+            yield Checkbox(self.t("risk_journey.no_person.checkbox"), id="risk-no-person")
+            yield Input(
+                placeholder=self.t("risk_journey.no_person.reason"), id="risk-no-person-reason"
+            )
+        yield Static(id="risk-no-person-status", classes="risk-block")
         with Horizontal(id="risk-roles"):
             for role in _ROLE_BUTTONS:
                 yield Button(
@@ -103,6 +121,7 @@ class AnonymityView(StepScreen):
             yield Button(self.t("risk.screen.measure"), id="risk-measure", variant="primary")
             yield Button(self.t("risk.screen.search"), id="risk-search")
             yield Button(self.t("risk.screen.export"), id="risk-export", variant="warning")
+        yield Static(id="risk-action-result", classes="risk-block")
         # Under the buttons: at 80 columns a row of three buttons and a checkbox does not fit.
         yield Checkbox(self.t("risk.screen.search_inference"), True, id="risk-search-inference")
         yield Static(id="risk-search-status", classes="risk-block")
@@ -114,12 +133,13 @@ class AnonymityView(StepScreen):
                 yield TextArea(id=f"justify-{criterion.value}", classes="risk-justification")
         yield Static(id="risk-images", classes="risk-block")
         yield Button(self.t("risk.screen.clean_images"), id="risk-clean-images")
+        yield Static(id="risk-clean-result", classes="risk-block")
         yield Label(self.t("risk.screen.attestation"), classes="section-title")
         yield Static(self.t("risk.screen.attestation_text"), id="risk-attestation-text")
         for name in ("name", "role", "organization"):
             yield Label(self.t(f"risk.screen.attest.{name}"), classes="field-label")
             yield Input(id=f"attest-{name}")
-        yield Checkbox(self.t("risk.screen.attest.confirm"), id="attest-confirm")
+        yield WrappingCheckbox(self.t("risk.screen.attest.confirm"), id="attest-confirm")
 
     def _rule_options(self) -> list[tuple[str, str]]:
         options = [(self.t("risk.screen.no_rule"), NO_RULE)]
@@ -143,6 +163,7 @@ class AnonymityView(StepScreen):
         solutions.display = False
         if not self.query_one("#attest-name", Input).value:
             self.query_one("#attest-name", Input).value = self.wizard.actor.name
+        self.query_one("#risk-no-person-reason", Input).display = False  # until ticked
         self.call_after_refresh(columns.focus)  # the first thing to do: review the roles
         self.set_interval(0.3, self._poll_progress)
         self.start_scan()
@@ -204,20 +225,54 @@ class AnonymityView(StepScreen):
 
     def _set_working(self, working: bool, writing: bool = False) -> None:
         """A worker runs; `writing`: it writes copies, and the choices they follow stay fixed
-        meanwhile (a measure, on the contrary, is simply dropped if the choice changes)."""
+        meanwhile (a measure, on the contrary, is simply dropped if the choice changes).
+
+        The button pressed is disabled meanwhile, which would send the focus (and the scroll)
+        elsewhere: it gets the focus back when the work is done."""
+        if working and not self.working:
+            self.started = time.monotonic()
+            focused = self.app.focused
+            self._refocus = focused if isinstance(focused, Button) else None
         self.working, self.writing = working, working and writing
         self.query_one("#risk-work").display = working
-        for button_id in ("risk-measure", "risk-search", "risk-export", "risk-clean-images"):
-            self.query_one(f"#{button_id}", Button).disabled = working
+        for button_id in ACTION_BUTTONS:
+            button = self.query_one(f"#{button_id}", Button)
+            # The focused one stays enabled (presses are ignored meanwhile): disabled, it would
+            # lose the focus, and the screen would scroll away from it.
+            button.disabled = working and button is not self._refocus
         for widget in self.query(
-            "#risk-roles Button, #risk-rule, #risk-min-count, #risk-threshold"
+            "#risk-roles Button, #risk-rule, #risk-min-count, #risk-threshold, "
+            "#risk-no-person, #risk-no-person-reason"
         ):
             widget.disabled = self.writing
+        if working:
+            self._poll_progress()
+        elif self._refocus is not None:
+            button, self._refocus = self._refocus, None
+            if button.is_attached and button.display and not button.disabled:
+                button.focus(scroll_visible=False)
+
+    def show_result(self, text: str, error: bool = False) -> None:
+        """An action's result, next to the button that started it (the last one only)."""
+        clean = self._last_action == "risk-clean-images"
+        target = "#risk-clean-result" if clean else "#risk-action-result"
+        self.clear_results()
+        self.query_one(target, Static).update(Text(text, style="red" if error else "green"))
+
+    def clear_results(self) -> None:
+        """The results shown go with their cause: an edit makes them the previous choice's."""
+        for selector in ("#risk-action-result", "#risk-clean-result"):
+            self.query_one(selector, Static).update("")
 
     def _poll_progress(self) -> None:
         if self.progress is not None and self.working:
+            progress = self.progress
+            elapsed = time.monotonic() - self.started
+            item = scan_progress_text(
+                self.cat, progress.current, progress.done_bytes, progress.total_bytes, elapsed
+            )
             self.query_one("#risk-current", Static).update(
-                self.t("risk.screen.working", item=self.progress.current or "…")
+                self.t("risk_journey.working", progress=item)
             )
 
     def _show_all(self) -> None:
@@ -229,11 +284,19 @@ class AnonymityView(StepScreen):
         self._show_search()
         self.refresh_checks()
 
+    def message_of(self, error: HdhWizardError) -> str:
+        """An error in the screen's words: the command's options are no help here."""
+        if error.key in SCREEN_WORDS:
+            return self.t(SCREEN_WORDS[error.key], **error.params)
+        return error.message(self.cat)
+
     def _show_status(self) -> None:
         key = "risk.screen.found" if (self.refs or self.images) else "risk.screen.nothing"
         text = Text(self.t(key, tables=len(self.refs), images=len(self.images)))
+        if self.from_cache:
+            text.append("\n" + self.t("risk_journey.from_cache"), style="italic")
         for failure in self.failures:
-            text.append(f"\n✗ {failure}", style="red")
+            text.append(f"\n✗ {self.message_of(failure)}", style="red")
         self.query_one("#risk-status", Static).update(text)
 
     def _show_table(self) -> None:
@@ -272,6 +335,36 @@ class AnonymityView(StepScreen):
                 text.append(f"• {self.t('risk.screen.persistent', column=column)}\n")
         findings.update(text or self.t("risk.screen.no_findings"))
         self.query_one("#risk-threshold", Input).value = str(choice.threshold)
+        self._show_no_person()
+
+    def _show_no_person(self) -> None:
+        """The declaration "this table describes no person" as the choice holds it; checked
+        without a reason yet, it waits for one (and says so)."""
+        choice = self.choices.get(self.current or "")
+        box = self.query_one("#risk-no-person", Checkbox)
+        reason = self.query_one("#risk-no-person-reason", Input)
+        status = self.query_one("#risk-no-person-status", Static)
+        if choice is None:
+            status.update("")
+            reason.display = box.value
+            return
+        switched = self._no_person_table != self.current
+        self._no_person_table = self.current
+        declared = choice.declares_no_person
+        with self.prevent(Checkbox.Changed, Input.Changed):
+            if declared or switched or (box.value and choice.quasi):
+                box.value = declared
+            if declared:
+                reason.value = choice.no_person
+            elif switched:
+                reason.value = ""
+        reason.display = box.value
+        if declared:
+            status.update(Text(self.t("risk_journey.no_person.declared"), style="green"))
+        elif box.value:
+            status.update(Text(self.t("risk_journey.no_person.needs_reason"), style="yellow"))
+        else:
+            status.update("")
 
     def _show_measures(self) -> None:
         table = self.query_one("#risk-measures", DataTable)
@@ -336,11 +429,15 @@ class AnonymityView(StepScreen):
             for finding in image.findings:
                 text.append(f"  • {image_finding_text(self.cat, finding)}\n")
         self.query_one("#risk-images", Static).update(text or self.t("risk.screen.no_images"))
-        dirty = any(i.findings and i.path not in self.replacements for i in self.images)
-        self.query_one("#risk-clean-images", Button).display = dirty
+        # Shown once a slide had something to remove, cleaned or not: hidden after its work, the
+        # button would take the focus (and the scroll) away with it.
+        self.query_one("#risk-clean-images", Button).display = any(i.findings for i in self.images)
 
 
 ATTEST_FIELDS = ("name", "role", "organization")
+# The messages of `inspect.risk` that name the command's options, as the screen says them.
+SCREEN_WORDS = {"risk.error.no_quasi_identifiers": "risk_journey.no_quasi_identifiers"}
+ACTION_BUTTONS = ("risk-rescan", "risk-measure", "risk-search", "risk-export", "risk-clean-images")
 _ROLE_STYLES = {
     Role.DIRECT: "bold red",
     Role.QUASI: "yellow",

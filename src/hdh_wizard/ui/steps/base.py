@@ -2,6 +2,14 @@
 
 A subclass composes its form, reads it into outputs, and lists its checks; this base adds the
 step's prerequisites and who may commit it, saves drafts, and asks the app to commit.
+
+Typed work is never lost silently: leaving (Escape, "Retour", quitting the app) after the user
+changed a field or pressed a button, with outputs that differ both from the saved record and from
+what the form showed when it opened, asks to save the draft, discard the changes or stay (`leave`).
+What the screen computed by itself (an inspection run on opening) is not asked about. A step
+whose `read_outputs` is expensive or has side effects overrides `has_unsaved_changes`. Closing
+the screen cancels its workers (Textual does it on unmount); thread workers stop at their next
+cancel point (`hdh_wizard.ui.cancelling`).
 """
 
 from __future__ import annotations
@@ -12,15 +20,27 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Footer, Input, Markdown, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Markdown,
+    RadioSet,
+    Select,
+    Static,
+    TextArea,
+)
 
 from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check, all_ok
 from hdh_wizard.core.enums import Actor, Role
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId, get_step
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.ui.base import WizardScreen
 from hdh_wizard.ui.help_texts import help_markdown
+from hdh_wizard.ui.screens.dialogs import LeaveChoice, LeaveDialog
 from hdh_wizard.ui.widgets.banner import ReleaseBanner
 from hdh_wizard.ui.widgets.checks import ChecksPanel
 
@@ -40,6 +60,8 @@ class StepScreen(WizardScreen[None]):
 
     def __init__(self) -> None:
         super().__init__(id=f"step-{self.step_id.value}", classes="step-screen")
+        self._shown_outputs: dict[str, Any] | None = None  # the form as it opened, or last saved
+        self._touched = False  # the user changed a field or pressed a button since then
 
     @property
     def release(self) -> Release:
@@ -89,6 +111,22 @@ class StepScreen(WizardScreen[None]):
         first = self.query("#step-form Input, #step-form TextArea, #step-form Checkbox")
         if first:
             first.first().focus()
+        # Once the subclass's own mounting has filled the form: what "unchanged" means.
+        self.call_after_refresh(self._remember_shown_outputs)
+
+    def _remember_shown_outputs(self) -> None:
+        self._shown_outputs = self._current_outputs()
+        self._touched = False
+
+    def _touch(self) -> None:
+        if self._shown_outputs is not None:  # not while the form is being filled on opening
+            self._touched = True
+
+    def _current_outputs(self) -> dict[str, Any] | None:
+        try:
+            return self.read_outputs()
+        except HdhWizardError:  # a form that cannot be read cannot be saved either
+            return None
 
     def all_checks(self) -> list[Check]:
         checks = list(self.step_checks())
@@ -103,15 +141,26 @@ class StepScreen(WizardScreen[None]):
         self.query_one(ChecksPanel).show(self.all_checks())
 
     def on_input_changed(self, _: Input.Changed) -> None:
+        self._touch()
         self.refresh_checks()
 
     def on_checkbox_changed(self, _: Checkbox.Changed) -> None:
+        self._touch()
         self.refresh_checks()
 
     def on_text_area_changed(self, _: TextArea.Changed) -> None:
+        self._touch()
         self.refresh_checks()
 
+    def on_select_changed(self, _: Select.Changed) -> None:
+        self._touch()
+
+    def on_radio_set_changed(self, _: RadioSet.Changed) -> None:
+        self._touch()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id not in ("commit", "draft", "back"):
+            self._touch()
         actions = {
             "commit": self.action_commit,
             "draft": self.action_draft,
@@ -131,14 +180,53 @@ class StepScreen(WizardScreen[None]):
             self.dismiss(None)
 
     def action_draft(self) -> None:
+        self.save_draft()
+
+    def save_draft(self) -> bool:
         actor, now, outputs = self.wizard.actor, self.wizard.now(), self.read_outputs()
         if self.wizard.apply(
             lambda release: workflow.save_draft(release, self.step_id, outputs, actor, now)
         ):
+            self._shown_outputs, self._touched = outputs, False
             self.notify(self.t("step.draft_saved"))
+            return True
+        return False
 
     def action_toggle_help(self) -> None:
-        self.query_one("#step-help").toggle_class("-hidden")
+        """The guide beside the form on wide screens (shown until hidden); above it on narrow
+        ones, folded until asked for, so that the form keeps the rows."""
+        help_pane = self.query_one("#step-help")
+        help_pane.toggle_class("-shown" if self.has_class("-narrow") else "-hidden")
 
     def action_back(self) -> None:
+        self.leave(self._close)
+
+    # --- leaving without losing typed work ---------------------------------------------------
+
+    def has_unsaved_changes(self) -> bool:
+        """The user changed the form, and it holds what neither the saved record (draft or
+        finished) nor the form as it opened holds. Override when `read_outputs` is expensive
+        or has side effects."""
+        if not self._touched:
+            return False
+        current = self._current_outputs()
+        if current is None:
+            return False
+        saved = dict(self.release.record(self.step_id).outputs)
+        return current != saved and current != self._shown_outputs
+
+    def _close(self) -> None:
         self.dismiss(None)
+
+    def leave(self, then: Callable[[], None]) -> None:
+        """Run `then` (close the screen, quit the app) at once when nothing typed would be
+        lost; otherwise ask: save the draft and go, discard and go, or stay (Escape)."""
+        if not self.has_unsaved_changes():
+            then()
+            return
+
+        def answered(choice: LeaveChoice | None) -> None:
+            if choice is LeaveChoice.DISCARD or (choice is LeaveChoice.SAVE and self.save_draft()):
+                then()
+
+        self.app.push_screen(LeaveDialog(self.t("leave.question")), answered)

@@ -12,6 +12,7 @@ from hdh_wizard.core.checks import Check
 from hdh_wizard.core.contract import ContractForm, check_contract, contract_outputs
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.ui.steps.base import StepScreen
+from hdh_wizard.ui.widgets.wrapping_checkbox import WrappingCheckbox
 
 _TEXT_FIELDS = ("reference", "signed_on", "partner_signatory", "hdh_signatory", "other_signatories")
 
@@ -23,7 +24,7 @@ class ContractStepScreen(StepScreen):
         for name in _TEXT_FIELDS:
             yield Label(self.t(f"contract.field.{name}"), classes="field-label")
             yield Input(placeholder=self.t(f"contract.placeholder.{name}"), id=name)
-        yield Checkbox(self.t("contract.field.confirmed"), id="confirmed")
+        yield WrappingCheckbox(self.t("contract.field.confirmed"), id="confirmed")
 
     def form(self) -> ContractForm:
         values = {name: self.query_one(f"#{name}", Input).value for name in _TEXT_FIELDS}

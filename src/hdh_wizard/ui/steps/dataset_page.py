@@ -22,6 +22,7 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import dataset_page as page_flow
 from hdh_wizard.flows.stops import PublishStop
+from hdh_wizard.present.portal_presenters import dataset_page_url
 from hdh_wizard.services.datagouv.errors import ApiError
 from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
@@ -52,11 +53,9 @@ class DatasetPageStepScreen(DocumentationStepScreen):
         if record is None:
             result.update(self.t("page.none"))
         elif self.sent_documentation is not None:
-            result.update(
-                Text(self.t("page.sent", page=record.page or record.dataset_id), style="green")
-            )
+            result.update(Text(self.t("page.sent", page=dataset_page_url(record)), style="green"))
         else:
-            result.update(self.t("page.exists", page=record.page or record.dataset_id))
+            result.update(self.t("page.exists", page=dataset_page_url(record)))
 
     def server_quality(self) -> Quality | None:
         return quality_from_server(self.server_dataset) if self.server_dataset else None

@@ -33,16 +33,22 @@ from hdh_wizard.core.quality import Quality, ResourcePlan, planned_resource, qua
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import deposit as deposit_flow
+from hdh_wizard.flows.dictionary import DICTIONARY_READY, refresh_dictionary
 from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
-from hdh_wizard.inspect.deposit_files import deposit_files
 from hdh_wizard.present.portal_presenters import (
     action_text,
+    dataset_page_url,
     mismatch_text,
     progress_text,
     resource_description,
 )
-from hdh_wizard.services.datagouv.deposit import DepositEvent, DepositOutcome, DepositRun
+from hdh_wizard.services.datagouv.deposit import (
+    DepositEvent,
+    DepositOutcome,
+    DepositRun,
+    interrupted_uploads,
+)
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.steps.documentation_step import DOCUMENTATION_KEY, DocumentationStepScreen
@@ -80,7 +86,9 @@ class DepositStepScreen(DocumentationStepScreen):
         for key in ("file", "size", "action", "state"):
             table.add_column(self.t(f"deposit.col.{key}"), key=key)
         self.query_one("#deposit-progress").display = False  # shown once something is sent
-        self.files, self.missing = deposit_files(self.release, self.wizard.project.folder)
+        self.files, self.missing = deposit_flow.files_to_deposit(
+            self.release, self.wizard.project.folder
+        )
         self.show_plan()
         if dataset_of(self.release) is not None:
             self.read_server()
@@ -102,13 +110,21 @@ class DepositStepScreen(DocumentationStepScreen):
         table = self.query_one("#deposit-files", DataTable)
         table.clear()
         sizes = {f.path: f.size for f in self.files}
+        stopped = interrupted_uploads(record) if not self.running else {}
         for planned in self.plan:
             size = sizes.get(planned.path, planned.deposited.size if planned.deposited else 0)
+            upload = stopped.get(planned.path)
             table.add_row(
                 planned.path,
                 format_size(size, self.cat.lang),
                 action_text(self.cat, planned.action),
-                "",
+                ""
+                if upload is None
+                else self.t(
+                    "deposit.journey.state_interrupted",
+                    done=upload.done_parts,
+                    total=upload.total_parts,
+                ),
                 key=planned.path,
             )
         total = sum(f.size for f in self.files)
@@ -117,15 +133,33 @@ class DepositStepScreen(DocumentationStepScreen):
                 "deposit.summary",
                 count=len(self.files),
                 size=format_size(total, self.cat.lang),
-                dataset=record.page if record and record.page else self.t("deposit.no_dataset"),
+                dataset=self.dataset_shown(),
             )
         ]
+        lines.extend(
+            self.t(
+                "deposit.journey.interrupted",
+                path=path,
+                done=upload.done_parts,
+                total=upload.total_parts,
+            )
+            for path, upload in stopped.items()
+            if path in sizes
+        )
         if self.missing:
             lines.append(self.t("deposit.missing", paths=", ".join(self.missing)))
         refused = unsupported_formats(self.files, self.lists.extensions if self.lists else ())
         if refused:
             lines.append(self.t("deposit.refused", paths=", ".join(f.path for f in refused)))
         self.query_one("#deposit-summary", Static).update("\n".join(lines))
+
+    def dataset_shown(self) -> str:
+        """The dataset's address once made (its page, or the one built from its slug where the
+        portal gives none, as a local udata): never "not created yet" once it is."""
+        record = dataset_of(self.release)
+        if record is None:
+            return self.t("deposit.no_dataset")
+        return dataset_page_url(record)
 
     def resource_plans(self) -> list[ResourcePlan]:
         return [
@@ -170,6 +204,17 @@ class DepositStepScreen(DocumentationStepScreen):
             super().on_button_pressed(event)
             return
         handler()
+
+    def _listed(self, files: list[LocalFile]) -> None:
+        self.files = files
+        self.show_plan()
+
+    def dictionary_closed(self, _: None = None) -> None:
+        self.files, self.missing = deposit_flow.files_to_deposit(
+            self.release, self.wizard.project.folder
+        )
+        self.show_plan()
+        super().dictionary_closed()
 
     def start_deposit(self) -> None:
         if self.running:
@@ -226,12 +271,17 @@ class DepositStepScreen(DocumentationStepScreen):
     def _deposit(self, doc: Documentation, organization_id: str, cancel: threading.Event) -> None:
         app = self.wizard
         try:
+            # The dictionary and schemas go with the data, describing the tables as they are:
+            # written again first when a table changed (the descriptions typed are kept).
+            refresh_dictionary(app.project.release, app.project.folder)
+            files, _missing = deposit_flow.files_to_deposit(app.project.release, app.project.folder)
+            app.call_from_thread(self._listed, files)
             with app.portal.client(self.site) as client:
                 outcome = deposit_flow.run(
                     flow_context(app, cancel),
                     client,
                     folder=app.project.folder,
-                    files=self.files,
+                    files=files,
                     doc=doc,  # what is sent, not the live form
                     organization_id=organization_id,
                     describe=resource_description,
@@ -293,6 +343,7 @@ class DepositStepScreen(DocumentationStepScreen):
         self.query_one("#deposit-run", Button).disabled = False
         self.query_one("#deposit-cancel", Button).disabled = True
         self.show_status(message, "error")
+        self.show_plan()  # what was sent, and where an upload stopped
         self.refresh_checks()
 
     def _deposited(
@@ -389,6 +440,7 @@ class DepositStepScreen(DocumentationStepScreen):
         pending = [p for p in self.plan if p.action is not Action.KEEP]
         return [
             *self.documentation_checks(),
+            Check("dictionary.check.current", self.dictionary_state() in DICTIONARY_READY),
             Check("deposit.check.files", bool(self.files) and not self.missing),
             Check("deposit.check.dataset", record is not None),
             Check("deposit.check.all_sent", record is not None and not pending),

@@ -12,6 +12,7 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
 
 from hdh_wizard.core.checks import Check
@@ -33,7 +34,9 @@ from hdh_wizard.core.tags import (
     suggest_tags,
 )
 from hdh_wizard.core.volume import published_files
+from hdh_wizard.flows.dictionary import DictionaryState, dictionary_state
 from hdh_wizard.services.datagouv.errors import ApiError
+from hdh_wizard.ui.screens.dictionary import DictionaryScreen
 from hdh_wizard.ui.steps.portal_base import PortalStepScreen
 from hdh_wizard.ui.widgets.documentation_form import DocumentationForm
 
@@ -84,6 +87,9 @@ class DocumentationStepScreen(PortalStepScreen):
         with TabbedContent(id="doc-tabs", initial="tab-documentation"):
             with TabPane(self.t("doc.tab.documentation"), id="tab-documentation"):
                 yield DocumentationForm(self.cat)
+                with Horizontal(classes="doc-dictionary-row"):
+                    yield Button(self.t("dictionary.button.open"), id="doc-dictionary")
+                    yield Static("", id="doc-dictionary-state", markup=False)
             yield from self.compose_tabs()
         yield self.status_line()
 
@@ -101,7 +107,24 @@ class DocumentationStepScreen(PortalStepScreen):
         if not self.loaded_doc:
             self.doc_form.load(self.default_documentation())
         self.refresh_documentation()
+        self.show_dictionary_state()
         self._load_lists(self.site)
+
+    # --- the data dictionary (its own screen) ----------------------------------------------------
+
+    def dictionary_state(self) -> DictionaryState:
+        return dictionary_state(self.release, self.wizard.project.folder)
+
+    def show_dictionary_state(self) -> None:
+        state = self.dictionary_state()
+        self.query_one("#doc-dictionary-state", Static).update(
+            self.t(f"dictionary.state.{state.value}")
+        )
+
+    def dictionary_closed(self, _: None = None) -> None:
+        """Back from the dictionary: what it wrote may change the files to send."""
+        self.show_dictionary_state()
+        self.refresh_checks()
 
     # --- the documentation -----------------------------------------------------------------------
 
@@ -148,10 +171,18 @@ class DocumentationStepScreen(PortalStepScreen):
     def refresh_documentation(self) -> None:
         doc = self.documentation()
         form = self.doc_form
+        add_tags = self.query_one("#doc-add-tags", Button)
+        pressed = self.focused is add_tags
         form.show_tag_advice(
             missing_best_practice_tags(doc.tags, self.org_acronym()),
             has_theme_tags(doc.tags, self.org_acronym()),
         )
+        if pressed and add_tags.disabled:
+            # Disabled by its own result (nothing left to add), it would drop the focus, and
+            # the next Tab would start again from the top of the form: the focus stays on it
+            # (enabled: pressing it again adds nothing) until it moves on.
+            add_tags.disabled = False
+            self.set_focus(add_tags, scroll_visible=False)
         form.show_quality(self.local_quality(), self.server_quality())
 
     def documentation_checks(self) -> list[Check]:
@@ -206,6 +237,9 @@ class DocumentationStepScreen(PortalStepScreen):
                     self.t("doc.confirm_template"),
                     lambda: self._reset_description(template),
                 )
+            return
+        elif event.button.id == "doc-dictionary":
+            self.app.push_screen(DictionaryScreen(), self.dictionary_closed)
             return
         elif event.button.id == "doc-add-tags":
             doc = self.documentation()

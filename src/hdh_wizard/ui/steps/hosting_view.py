@@ -24,6 +24,7 @@ from hdh_wizard.inspect.hosting_files import HostingFile
 from hdh_wizard.present.portal_presenters import transfer_amounts
 from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.secrets import (
+    ENV_VARS,
     KeyringStatus,
     KeySource,
     Secret,
@@ -39,6 +40,7 @@ from hdh_wizard.services.storage.hosting import (
     pending_files,
     resume_states,
 )
+from hdh_wizard.services.storage.hosting_choice import left_out
 from hdh_wizard.services.storage.public_access import PublicCheck
 from hdh_wizard.ui.steps.jobs import JobStepScreen
 from hdh_wizard.ui.widgets.key_input import KeyInput
@@ -52,6 +54,9 @@ FIELDS = (
     ("public_base_url", "storage-public-url"),
 )
 MAX_URLS_SHOWN = 30
+
+
+SECRET_VARIABLE = ENV_VARS[SecretKind.STORAGE_SECRET]
 
 
 class HostingView(JobStepScreen):
@@ -102,6 +107,8 @@ class HostingView(JobStepScreen):
         with Horizontal(classes="portal-buttons"):
             yield Button(self.t("hosting.button.test"), id="storage-test")
             yield Button(self.t("hosting.button.forget"), id="storage-forget")
+        # The connection test's result, under its button (not below the files' table).
+        yield Static("", id="storage-test-result", classes="portal-status")
         yield Static(id="hosting-summary", classes="portal-note")
         yield DataTable(id="hosting-files", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(id="hosting-file-bar", show_eta=False)
@@ -190,9 +197,16 @@ class HostingView(JobStepScreen):
         if status is not None:
             if status.available:
                 lines.append(self.t("hosting.keyring.available", backend=status.backend))
+            elif self.known is not None and self.known.source is KeySource.ENVIRONMENT:
+                lines.append(self.t("hosting.journey.no_keyring_env", variable=SECRET_VARIABLE))
             else:
+                # Said once, here where the secret is typed: it will be asked again next time.
                 lines.append(
-                    self.t("hosting.keyring.unavailable", reason=self.t(status.reason_key))
+                    self.t(
+                        "hosting.journey.no_keyring",
+                        reason=self.t(status.reason_key),
+                        variable=SECRET_VARIABLE,
+                    )
                 )
         if self.known is not None:
             lines.append(
@@ -309,10 +323,14 @@ class HostingView(JobStepScreen):
             lines.append(f"• {check.path} : {problems}")
         return "\n".join(lines)
 
-    def show_status(self, message: str, kind: str) -> None:
-        status = self.query_one("#hosting-status", Static)
+    def show_status(self, message: str, kind: str, where: str = "#hosting-status") -> None:
+        status = self.query_one(where, Static)
         status.set_classes(f"portal-status -{kind}" if kind else "portal-status")
         status.update(Text(message))
+
+    def show_test_result(self, message: str, kind: str) -> None:
+        """What the connection test says, next to its button."""
+        self.show_status(message, kind, "#storage-test-result")
 
     def show_files(self) -> None:
         table = self.query_one("#hosting-files", DataTable)
@@ -330,6 +348,9 @@ class HostingView(JobStepScreen):
         lines = [self.t("hosting.summary", count=len(self.files), size=format_size(total, lang))]
         if self.missing:
             lines.append(self.t("hosting.error.missing", paths=", ".join(self.missing)))
+        whole = sorted(left_out(self.release))
+        if whole:
+            lines.append(self.t("hosting.journey.whole_left_out", paths=", ".join(whole)))
         self.query_one("#hosting-summary", Static).update("\n".join(lines))
 
     def file_state(self, file: HostingFile) -> str:

@@ -2,10 +2,17 @@
 
 Inspection and conversion run in a thread worker; the screen polls their `Progress` to draw the
 bar, and the cancel button asks them to stop between chunks (they leave no partial file).
+
+What is shown is what will be published: where the anonymity step wrote a copy to publish
+instead of a file (a generalised table, a cleaned slide), that copy is inspected too and shown in
+the file's place; the columns the anonymity step marked (removed, re-keyed, generalised) show
+their values only by their shape, like the columns whose names look identifying.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -27,10 +34,12 @@ from hdh_wizard.inspect.inspection import (
 )
 from hdh_wizard.inspect.progress import Cancelled, Progress
 from hdh_wizard.inspect.report import FileReport, Verdict
+from hdh_wizard.inspect.risk.step import identifying_with, published_copies
 from hdh_wizard.inspect.step import files_to_publish, step_checks, step_outputs
 from hdh_wizard.present.inspect_presenters import (
     VERDICT_STYLES,
     column_text,
+    kind_label,
     problem_text,
     route_summary,
     verdict_text,
@@ -47,6 +56,7 @@ class InteroperabilityStepScreen(StepScreen):
         self.reports: list[FileReport] = []
         self.converted: list[Converted] = []
         self.outputs: list[FileReport] = []
+        self.copies: dict[str, FileReport] = {}  # the anonymity step's copy, by source file
         self.progress: Progress | None = None
 
     def compose_form(self) -> ComposeResult:
@@ -71,23 +81,61 @@ class InteroperabilityStepScreen(StepScreen):
 
     # --- work ---------------------------------------------------------------------------------
 
+    @property
+    def _anonymity(self) -> dict[str, Any]:
+        return dict(self.release.record(StepId.ANONYMITY).outputs)
+
+    def _identifying(self) -> Callable[[str], bool]:
+        return identifying_with(self._anonymity)
+
     def start_inspection(self) -> None:
         folder = self.wizard.project.folder
         paths = [resolve_data_path(f, folder) for f in self.release.files]
         self.entries, _skipped = inventory(paths, folder)
         self.converted, self.outputs = [], []
+        copies = published_copies(self._anonymity, folder)
+        wanted = {e.display: copies[e.display] for e in self.entries if e.display in copies}
         self.progress = Progress()
         self._set_working(True)
-        self._inspect(self.entries, self.progress)
+        self._inspect(self.entries, wanted, self.progress, self._identifying())
 
     @work(thread=True, exclusive=True, group="interop")
-    def _inspect(self, entries: list[InventoryEntry], progress: Progress) -> None:
+    def _inspect(
+        self,
+        entries: list[InventoryEntry],
+        copies: dict[str, Path],
+        progress: Progress,
+        identifying: Callable[[str], bool],
+    ) -> None:
+        folder = self.wizard.project.folder
         try:
-            reports = inspect_all(entries, progress)
+            reports = inspect_all(entries, progress, identifying)
+            sources = list(copies)
+            copy_entries, _ = inventory([copies[s] for s in sources], folder)
+            checked = inspect_all(copy_entries, progress, identifying)
         except Cancelled:
-            self.app.call_from_thread(self._cancelled)
+            self._back(self._cancelled)
             return
-        self.app.call_from_thread(self._inspected, reports)
+        by_path = {r.path: r for r in checked}
+        found = {
+            source: by_path[entry.display]
+            for source, entry in zip(sources, copy_entries, strict=False)
+            if entry.display in by_path
+        }
+        self._back(self._inspected, reports, found)
+
+    def on_unmount(self) -> None:
+        # The screen is gone (Esc, quitting): its inspection stops at its next cancel point.
+        if self.progress is not None:
+            self.progress.cancel()
+
+    def _back(self, then: Callable[..., None], *args: Any) -> None:
+        if not self.is_attached:
+            return  # the screen was closed meanwhile
+        try:
+            self.app.call_from_thread(then, *args)
+        except RuntimeError:  # the app stopped meanwhile
+            return
 
     @work(thread=True, exclusive=True, group="interop")
     def _convert(self, pairs: list[tuple[InventoryEntry, FileReport]], progress: Progress) -> None:
@@ -97,19 +145,19 @@ class InteroperabilityStepScreen(StepScreen):
             for entry, report in pairs:
                 converted.extend(convert(entry, report, publish, progress))
             outputs, _ = inventory([c.output for c in converted], self.wizard.project.folder)
-            checked = inspect_all(outputs, progress)
+            checked = inspect_all(outputs, progress, self._identifying())
         except Cancelled:
             for item in converted:  # all or nothing: half a conversion would mislead
                 item.output.unlink(missing_ok=True)
-            self.app.call_from_thread(self._cancelled)
+            self._back(self._cancelled)
             return
         except HdhWizardError as error:
-            self.app.call_from_thread(self._failed, error)
+            self._back(self._failed, error)
             return
-        self.app.call_from_thread(self._converted_done, converted, checked)
+        self._back(self._converted_done, converted, checked)
 
-    def _inspected(self, reports: list[FileReport]) -> None:
-        self.reports = reports
+    def _inspected(self, reports: list[FileReport], copies: dict[str, FileReport]) -> None:
+        self.reports, self.copies = reports, copies
         self._set_working(False)
         self._refresh_table()
 
@@ -165,11 +213,16 @@ class InteroperabilityStepScreen(StepScreen):
         table.clear()
         lang = self.cat.lang
         for index, (report, is_output) in enumerate(self._all_reports()):
+            copy = None if is_output else self.copies.get(report.path)
+            if copy is not None:  # what will be published: the anonymity step's copy
+                name = self.t("risk_journey.interop.copy", copy=copy.path, source=report.path)
+                report = copy
+            else:
+                name = f"→ {report.path}" if is_output else report.path
             rows = format_count(report.table.rows) if report.table else "—"
-            name = f"→ {report.path}" if is_output else report.path
             table.add_row(
                 name,
-                report.kind.value,
+                kind_label(self.cat, report.kind),
                 format_size(report.size, lang),
                 rows,
                 Text(verdict_text(self.cat, report.verdict), style=VERDICT_STYLES[report.verdict]),
@@ -193,8 +246,12 @@ class InteroperabilityStepScreen(StepScreen):
         everything = self._all_reports()
         if not 0 <= index < len(everything):
             return
-        report, _ = everything[index]
+        report, is_output = everything[index]
         text = Text()
+        copy = None if is_output else self.copies.get(report.path)
+        if copy is not None:
+            text.append(self.t("risk_journey.interop.copy_detail", source=report.path) + "\n")
+            report = copy
         text.append(report.path + "\n", style="bold")
         if report.sha256:
             text.append(self.t("inspect.report.sha256", sha256=report.sha256) + "\n")

@@ -6,6 +6,10 @@ read it: `AppStore` hands each change to the app's thread and waits for it. Once
 gone (quit during the work), a store either drops what is left (the transfer: the next run
 finds the parts on the storage) or saves it itself (the preparation: what was moved into
 `publish/` and what the state lists never part ways).
+
+Closing the screen (quitting the app) stops its work: Textual cancels the screen's workers, and
+every cancel signal the screen's flows poll (`cancel_on_close`, done by `flow_context`) is set, so
+that the work stops at its next cancel point (see `hdh_wizard.ui.cancelling`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hdh_wizard import project as projects
 from hdh_wizard.core.release import Release
@@ -68,10 +72,32 @@ class AppStore:
             return self.project.release
 
 
+class Cancellable(Protocol):
+    """What a job polls to know it must stop: an `inspect.progress.Progress` (`cancel`)."""
+
+    def cancel(self) -> None: ...
+
+
 class JobStepScreen(StepScreen):
     """A step screen whose work runs in workers: while it runs, leaving and committing wait."""
 
     busy_key = "step.busy"  # said when the user tries to leave or commit meanwhile
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._on_close: list[threading.Event | Cancellable] = []
+
+    def cancel_on_close(self, signal: threading.Event | Cancellable) -> None:
+        """Set this event (or cancel this progress) when the screen closes."""
+        self._on_close.append(signal)
+
+    def on_unmount(self) -> None:
+        for signal in self._on_close:
+            if isinstance(signal, threading.Event):
+                signal.set()
+            else:
+                signal.cancel()
+        self.workers.cancel_node(self)
 
     def job_running(self) -> bool:
         raise NotImplementedError
@@ -84,6 +110,7 @@ class JobStepScreen(StepScreen):
         context = FlowContext(store, self.wizard.actor, self.wizard.now)
         if cancel is not None:
             context.cancel = cancel
+        self.cancel_on_close(context.cancel)
         return context
 
     def screen_gone(self) -> bool:

@@ -87,10 +87,12 @@ class OrganizationStepScreen(PortalStepScreen):
         for org in organizations:
             label = f"{org.name} ({org.acronym})" if org.acronym else org.name
             options.add_option(Option(label, id=org.id))
-        if self.record is not None:
-            for index, org in enumerate(organizations):
-                if org.id == self.record.organization_id:
-                    options.highlighted = index
+        # The chosen one highlighted, else the first (the only one, often): Enter selects the
+        # highlighted option, and with none highlighted it did nothing.
+        chosen = self.record.organization_id if self.record is not None else None
+        options.highlighted = next(
+            (index for index, org in enumerate(organizations) if org.id == chosen), 0
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         chosen = next((o for o in self.organizations if o.id == event.option.id), None)

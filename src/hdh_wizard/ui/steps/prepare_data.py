@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import work
-from textual.widgets import Button, Checkbox, DataTable, Input, Select
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, DataTable, Input, RadioSet, Select, Static
 
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.preparation import (
@@ -29,6 +30,7 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import prepare as flow
 from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.flows.prepare import Run, disk_error
+from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.inspect.preparation import (
     Published,
     choices,
@@ -37,6 +39,7 @@ from hdh_wizard.inspect.preparation import (
 )
 from hdh_wizard.inspect.progress import Cancelled, Progress
 from hdh_wizard.inspect.split import ValueCount
+from hdh_wizard.services.storage.hosting_choice import HostingChoice
 from hdh_wizard.ui.steps.prepare_view import PrepareDataView
 
 
@@ -65,7 +68,7 @@ class PrepareDataStepScreen(PrepareDataView):
         self._show_all()
 
     def read_outputs(self) -> dict[str, Any]:
-        return self.preparation.to_outputs()
+        return flow.outputs_of(self.release, self.preparation)
 
     def step_checks(self) -> list[Check]:
         found = self.choices if self.loaded else None  # outdated: once the tables are listed
@@ -90,6 +93,21 @@ class PrepareDataStepScreen(PrepareDataView):
             self._mapping_chosen()
         elif select_id == "prep-folder":
             self._folder_chosen()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        if event.radio_set.id != "prep-hosting" or event.pressed.id is None:
+            return
+        parts = event.pressed.id == "prep-host-parts"
+        choice = HostingChoice.PARTS if parts else HostingChoice.WHOLE_TOO
+        if choice is flow.hosting(self.release):
+            return  # shown from the record, not chosen: nothing to keep
+        flow.choose_hosting(self.flow_context(), choice)
+        costs = flow.costs(self.release, self.preparation)
+        hosted = costs.parts if choice is HostingChoice.PARTS else costs.whole_too
+        self.query_one("#prep-host-result", Static).update(
+            self.t("prepare.journey.hosting_saved", size=format_size(hosted, self.cat.lang))
+        )
+        self.refresh_checks()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "prep-threshold":
@@ -179,6 +197,11 @@ class PrepareDataStepScreen(PrepareDataView):
             return
         self.progress = Progress(current=current)
         self.started_by = self.wizard
+        # The button pressed, disabled while the job runs: the focus goes back to it after.
+        # Meanwhile no widget has it: disabling a focused widget would hand the focus to the
+        # next one, and scroll the form there (up to the top).
+        self.focus_after = self.focused
+        self.set_focus(None)
         self._set_working(self.progress)
         self._show_error("")
         self._work(job, self.progress)
@@ -228,6 +251,11 @@ class PrepareDataStepScreen(PrepareDataView):
             return
         cancelled = not done and error is None
         self._set_working(None)
+        back = self.focus_after
+        self.focus_after = None
+        if back is not None:
+            # Once the results are laid out: scrolled to the button, not to where it was.
+            self.call_after_refresh(self._focus_back, back)
         if self.first_load:
             # The first choice to make, at the top of the form, once it can be made.
             self.first_load = False
@@ -241,6 +269,11 @@ class PrepareDataStepScreen(PrepareDataView):
         if self.count_pending:
             self.count_pending = False
             self._column_chosen()
+
+    def _focus_back(self, widget: Widget) -> None:
+        typing = isinstance(self.focused, Input)  # moved there meanwhile by the user
+        if widget.is_attached and widget.focusable and not typing:
+            self.set_focus(widget)
 
     def _counted(self, table: Published, column: int, counts: list[ValueCount]) -> None:
         self.counts[(table.stored, column)] = counts

@@ -9,7 +9,19 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+)
 
 from hdh_wizard.core.hosting_records import PreparedFile, PreparedKind
 from hdh_wizard.core.preparation import (
@@ -26,6 +38,7 @@ from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.inspect.preparation import Choices, Published, planned_names, versions
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.split import MAX_PARTS, ValueCount
+from hdh_wizard.services.storage.hosting_choice import HostingChoice, split_sources
 from hdh_wizard.ui.steps.jobs import JobStepScreen
 
 SHOWN_VALUES = 200  # values listed; the count of the others is said below the list
@@ -56,6 +69,7 @@ class PrepareDataView(JobStepScreen):
         self.closed = False  # unmounted (the app quit): a job still running saves by itself
         self.sample_shown: tuple[str, SampleSettings] | None = None  # in the sample's fields
         self.last_error = ""
+        self.focus_after: Widget | None = None  # given the focus back when a job ends
 
     # --- the form ----------------------------------------------------------------------------
 
@@ -102,6 +116,14 @@ class PrepareDataView(JobStepScreen):
         yield Label(self.t("prepare.screen.all_title"), classes="section-title")
         yield Static(id="prep-all")
         yield Button(self.t("prepare.screen.drop_outdated"), id="prep-drop", variant="warning")
+        yield Label(
+            self.t("prepare.journey.hosting_title"), classes="section-title", id="prep-host-title"
+        )
+        yield Static(id="prep-host-intro")
+        with RadioSet(id="prep-hosting"):
+            yield RadioButton("", id="prep-host-parts")
+            yield RadioButton("", id="prep-host-whole")
+        yield Static(id="prep-host-result")
 
     def _outdated(self) -> list[str]:
         """The tables and folders changed since prepared (once the published ones are listed)."""
@@ -394,3 +416,29 @@ class PrepareDataView(JobStepScreen):
             text += "\n" + self.t("prepare.screen.outdated", files=", ".join(outdated))
         self.query_one("#prep-all", Static).update(text)
         self.query_one("#prep-drop", Button).display = bool(outdated)
+        self._show_hosting()
+
+    def _show_hosting(self) -> None:
+        """The hosting choice, with what each costs; shown once a table is split."""
+        split = sorted(split_sources(self.preparation.files))
+        for widget in ("#prep-host-title", "#prep-host-intro", "#prep-hosting"):
+            self.query_one(widget).display = bool(split)
+        if not split:
+            self.query_one("#prep-host-result", Static).update("")
+            return
+        costs = flow.costs(self.release, self.preparation)
+        lang = self.cat.lang
+        self.query_one("#prep-host-intro", Static).update(
+            self.t("prepare.journey.hosting_intro", count=len(split), tables=", ".join(split))
+        )
+        parts = self.query_one("#prep-host-parts", RadioButton)
+        whole = self.query_one("#prep-host-whole", RadioButton)
+        parts.label = self.t("prepare.journey.host_parts", size=format_size(costs.parts, lang))
+        whole.label = self.t(
+            "prepare.journey.host_whole",
+            size=format_size(costs.whole_too, lang),
+            extra=format_size(costs.whole, lang),
+        )
+        # The screen's handler keeps nothing when the button pressed is the choice recorded.
+        choice = flow.hosting(self.release)
+        (parts if choice is HostingChoice.PARTS else whole).value = True

@@ -33,6 +33,7 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import references as refs_flow
 from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
+from hdh_wizard.present.portal_presenters import dataset_page_url, reference_mismatch_text
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.services.datagouv.errors import ApiError, ErrorKind
 from hdh_wizard.services.datagouv.references import (
@@ -145,9 +146,7 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
                 "references.summary",
                 count=len(self.objects),
                 size=format_size(sum(o.size for o in self.objects), lang),
-                page=(dataset.page or dataset.dataset_id)
-                if dataset
-                else self.t("references.no_page"),
+                page=dataset_page_url(dataset) if dataset else self.t("references.no_page"),
             )
         self.query_one("#refs-summary", Static).update(Text(summary))
 
@@ -375,7 +374,7 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
             self._set_state(table, referenced.path, self.t(f"references.state.{state}"))
         if outcome.verified:
             dataset = dataset_of(self.release)
-            page = (dataset.page or dataset.dataset_id) if dataset else ""
+            page = dataset_page_url(dataset) if dataset else ""
             text = Text(
                 self.t("references.verified", count=len(outcome.record.files), page=page),
                 style="green",
@@ -401,7 +400,10 @@ class ReferenceUrlsStepScreen(PortalStepScreen):
                 text.append("\n• " + self.t(key, **params))
             result.update(text)
         else:
-            lines = ["• " + self.t(m.key, path=m.path, **m.params) for m in outcome.mismatches]
+            lines = [
+                reference_mismatch_text(self.cat, m.path, m.key, m.params)
+                for m in outcome.mismatches
+            ]
             result.update(Text(self.t("references.not_verified") + "\n" + "\n".join(lines), "red"))
 
     # --- the step --------------------------------------------------------------------------------

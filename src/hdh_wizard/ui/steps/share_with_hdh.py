@@ -29,7 +29,6 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import transfer as transfer_flow
 from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.flows.transfer import AlreadyHosted, Plan, Refused, TransferEvents
-from hdh_wizard.inspect.hosting_files import hosting_files
 from hdh_wizard.services.secrets import Secret
 from hdh_wizard.services.storage import (
     ConnectionReport,
@@ -47,6 +46,7 @@ from hdh_wizard.services.storage.hosting import (
     stored_details,
     with_details,
 )
+from hdh_wizard.services.storage.hosting_choice import chosen_hosting_files
 from hdh_wizard.ui.steps.hosting_view import HostingView
 
 
@@ -68,7 +68,7 @@ class ShareWithHdhStepScreen(HostingView):
             table.add_column(self.t(f"hosting.col.{key}"), key=key)
         for bar in ("#hosting-file-bar", "#hosting-overall-bar"):
             self.query_one(bar).display = False  # shown once something is sent
-        self.files, self.missing = hosting_files(self.release, self.wizard.project.folder)
+        self.files, self.missing = chosen_hosting_files(self.release, self.wizard.project.folder)
         self.show_staff_note()
         self.show_files()
         self.show_urls()
@@ -91,15 +91,17 @@ class ShareWithHdhStepScreen(HostingView):
             return
         handler()
 
-    def usable(self) -> StorageConfig | None:
-        """The details typed, if they can be used; else the first problem is shown."""
+    def usable(self, say: Callable[[str, str], None] | None = None) -> StorageConfig | None:
+        """The details typed, if they can be used; else the first problem is shown (by `say`,
+        next to the button pressed; the status line by default)."""
+        say = say or self.show_status
         config = self.config()
         problems = config.problems()
         if problems:
-            self.show_status(self.t(problems[0]), "error")
+            say(self.t(problems[0]), "error")
             return None
         if not self.secret():
-            self.show_status(self.t("storage.config.secret_missing"), "error")
+            say(self.t("storage.config.secret_missing"), "error")
             return None
         return config
 
@@ -108,12 +110,12 @@ class ShareWithHdhStepScreen(HostingView):
     def test(self) -> None:
         if self.running or self.busy:
             return
-        config = self.usable()
+        config = self.usable(self.show_test_result)
         if config is None:
             return
         self.busy = True
         self.connection = None
-        self.show_status(self.t("hosting.testing"), "working")
+        self.show_test_result(self.t("hosting.testing"), "working")
         keep = self.query_one("#storage-remember", Checkbox).value
         self._test(config, self.secret(), self.typed_secret(), keep)
 
@@ -146,9 +148,9 @@ class ShareWithHdhStepScreen(HostingView):
         self._secret_kept(kept)
         self.remote = remote
         if report.ok:
-            self.show_status(message or report.message(self.cat), "error" if message else "ok")
+            self.show_test_result(message or report.message(self.cat), "error" if message else "ok")
         else:
-            self.show_status(report.message(self.cat), "error")
+            self.show_test_result(report.message(self.cat), "error")
         self.show_files()
         self.refresh_checks()
 
@@ -353,6 +355,7 @@ class ShareWithHdhStepScreen(HostingView):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "storage-secret" and not self.running:
             self.connection = None  # other details: the test is to be done again
+            self.show_test_result("", "")  # its result said nothing of these
             config = self.config()
             if self.known is not None and config.secret_url != self.known_url:
                 self.known = None  # that secret goes with other details

@@ -9,7 +9,8 @@ from textual.widgets import Static
 from hdh_wizard.core.enums import Environment
 from hdh_wizard.core.release import Release
 from hdh_wizard.i18n.catalogue import Catalogue
-from hdh_wizard.present.presenters import person_text, route_text, target_text
+from hdh_wizard.present.presenters import person_text, target_text
+from hdh_wizard.present.route_preview import route_line
 
 
 class ReleaseBanner(Vertical):
@@ -37,7 +38,7 @@ class ReleaseBanner(Vertical):
             cat.t("banner.release", name=release.name, actor=person_text(cat, release.actor))
         )
         self.query_one("#banner-route", Static).update(
-            cat.t("banner.route", route=route_text(cat, release))
+            cat.t("banner.route", route=route_line(cat, release))
         )
         production = release.target.environment is Environment.PRODUCTION
         key = "banner.target_production" if production else "banner.target"

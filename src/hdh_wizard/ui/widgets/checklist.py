@@ -56,7 +56,6 @@ class Checklist(OptionList):
         status = workflow.status_of(release, step_id)
         route = workflow.route_of(release)
         grid = Table.grid(expand=True, padding=(0, 1))
-        grid.add_column(width=2)
         grid.add_column(width=4)
         grid.add_column(ratio=1)
         grid.add_column(width=12)
@@ -64,10 +63,12 @@ class Checklist(OptionList):
         title = Text(step_title(cat, step_id), style="bold" if is_next else "")
         if step.requirement is Requirement.RECOMMENDED:
             title.append(f" ({cat.t('requirement.recommended')})", style="italic")
+        if is_next:
+            # In words, not a symbol: without colour a "▶" reads as the cursor, which the
+            # highlight is; the cursor can be elsewhere.
+            title.append(f" {cat.t('checklist.next')}", style="bold")
         who = Text(cat.t(f"actor.{step.actor.value}"), style="cyan")
-        grid.add_row(
-            "▶" if is_next else "", step.number(route), title, status_text(cat, status), who
-        )
+        grid.add_row(step.number(route), title, status_text(cat, status), who)
         blockers = workflow.blockers(release, step_id)
         note: str | None = None
         if status is StepStatus.BLOCKED or status is StepStatus.STALE:
@@ -77,5 +78,5 @@ class Checklist(OptionList):
             names = ", ".join(step_title(cat, b) for b in blockers)
             note = cat.t("checklist.waiting_for", steps=names)
         if note:
-            grid.add_row("", "", Text("↳ " + note, style="dim"), "", "")
+            grid.add_row("", Text("↳ " + note, style="dim"), "", "")
         return grid
