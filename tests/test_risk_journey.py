@@ -241,3 +241,13 @@ def test_measures_kept_by_another_version_of_the_wizard_are_measured_again(
     data["wizard"] = "0.0.0-older"
     cache_path(project).write_text(json.dumps(data), "utf-8")
     assert load_scanned(project, sources) is None
+
+
+def test_a_one_word_reason_does_not_declare_a_table_without_person(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    sources = find_sources([project / "donnees" / "lames_stades.csv"], project)
+    (ref, scan), *_ = scan_sources(sources, Progress()).tables
+    choice = with_no_person(with_role(Choice(()), "id_lame", Role.OTHER), "ok")
+    verdict = assess_ref(ref, scan, choice).verdict(Criterion.SINGLING_OUT)
+    assert not verdict.excluded
+    assert [r.key for r in verdict.reasons] == ["no_person_reason_short"]

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from hdh_wizard.cli.main import tell_crash
+from hdh_wizard.core.exit_guard import unfinished
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.project import acquire_lock
 
@@ -55,6 +56,7 @@ def _leave_promptly(code: int) -> None:
     that the interpreter would wait for is still busy (a library's own thread pool in the middle
     of a read or an upload), end the process now rather than minutes later. Everything the user
     must keep is already on disk: the state is saved atomically and the lock released."""
+    wait_for_unfinished()
     deadline = time.monotonic() + GRACE_SECONDS
     while _busy_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -62,6 +64,12 @@ def _leave_promptly(code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def wait_for_unfinished() -> None:
+    """Files and the state that lists them are written together (`core.exit_guard`)."""
+    while unfinished():
+        time.sleep(0.05)
 
 
 def _busy_threads() -> list[threading.Thread]:

@@ -10,9 +10,11 @@ should one ever have reached the state by hand.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from hdh_wizard import __version__
+from hdh_wizard import project as projects
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.safe_files import write_atomically
@@ -21,8 +23,28 @@ from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.i18n.catalogue import Catalogue, Lang, load_catalogue
 from hdh_wizard.present.dossier import DOSSIER_STEM, render_html, render_markdown
 from hdh_wizard.present.dossier_facts import REPORT_FOLDER
+from hdh_wizard.project import Project
 from hdh_wizard.redact import redact
 from hdh_wizard.services.secrets import ENV_VARS
+
+
+def save_release(
+    project: Project,
+    release: Release,
+    cat: Catalogue | None = None,
+    on_dossier_error: Callable[[HdhWizardError], None] = lambda _error: None,
+) -> Project:
+    """Save the state (raises what `project.save` raises); a step committed, skipped or
+    reopened then refreshes the dossier. The dossier is a copy: failing to write it never
+    undoes the save, it is only said (`on_dossier_error`)."""
+    before = project.release
+    saved = projects.save(project, release)
+    if step_statuses(before) != step_statuses(saved.release):
+        try:
+            write_dossier(saved.release, project.folder, cat)
+        except HdhWizardError as error:
+            on_dossier_error(error)
+    return saved
 
 
 def step_statuses(release: Release) -> dict[StepId, StepStatus]:

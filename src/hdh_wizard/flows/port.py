@@ -8,20 +8,17 @@ once the work is verified, record progress without an audit entry.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from hdh_wizard import project as projects
 from hdh_wizard.core import workflow
 from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
-from hdh_wizard.errors import HdhWizardError
-from hdh_wizard.flows.dossier import step_statuses, write_dossier
+from hdh_wizard.flows.dossier import save_release
 from hdh_wizard.project import Project
 
 # The statuses a step is reopened from before its work is redone (its outputs are kept).
@@ -119,10 +116,4 @@ class ProjectStore:
 
     def save(self, release: Release) -> Release:
         """Save; a step committed, skipped or reopened refreshes the release dossier."""
-        before = self.project.release
-        saved = projects.save(self.project, release).release
-        if step_statuses(before) != step_statuses(saved):
-            # A copy for HDH: the commit stands if it cannot be written (`hdh-wizard dossier`).
-            with contextlib.suppress(HdhWizardError):
-                write_dossier(saved, self.project.folder)
-        return saved
+        return save_release(self.project, release).release

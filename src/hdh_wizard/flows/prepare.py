@@ -24,6 +24,7 @@ from typing import Any
 from hdh_wizard.core import workflow
 from hdh_wizard.core.checks import Check
 from hdh_wizard.core.enums import StepStatus
+from hdh_wizard.core.exit_guard import finish_before_exit
 from hdh_wizard.core.preparation import Preparation, step_checks
 from hdh_wizard.core.release import Release
 from hdh_wizard.core.steps import StepId
@@ -216,11 +217,15 @@ def _run(ctx: FlowContext, work: Callable[[Release], Preparation], writes: bool 
         )
     if ctx.cancel.is_set():
         raise Cancelled
-    try:
-        after = work(release)
-    except OSError as error:
-        raise disk_error(error) from error
-    return record(ctx, after)
+    # The files moved into publish/, then the state listing them: never one without the other,
+    # even when the user quits meanwhile (the command waits; a cancel still stops it before
+    # anything is moved).
+    with finish_before_exit():
+        try:
+            after = work(release)
+        except OSError as error:
+            raise disk_error(error) from error
+        return record(ctx, after)
 
 
 # --- the record and the commit -----------------------------------------------------------------

@@ -86,7 +86,12 @@ def _csv_rows(path: Path) -> list[list[str]]:
     if not text.strip():
         return []
     delimiter = best_delimiter(text[:65536])
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:  # a field over the csv module's limit, a NUL byte…
+        raise DictionaryFileError(
+            "dictionary.file.unreadable", path=str(path), reason=str(error)
+        ) from None
 
 
 def _descriptions(path: Path, sheets: dict[str, list[list[str]]]) -> PastedDictionary:

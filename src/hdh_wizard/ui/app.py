@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from textual.app import App
@@ -23,7 +24,7 @@ from hdh_wizard.core.release import Person, Release
 from hdh_wizard.core.steps import StepId
 from hdh_wizard.crash import CRASH_EXIT_CODE, write_crash_report
 from hdh_wizard.errors import HdhWizardError, StateFileError
-from hdh_wizard.flows.dossier import step_statuses, write_dossier
+from hdh_wizard.flows.dossier import save_release
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.inspect.fingerprint import resolve_data_path
 from hdh_wizard.present.presenters import restored_message, resume_lines, step_list
@@ -32,6 +33,7 @@ from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.ui.cancelling import DaemonExecutor
 from hdh_wizard.ui.screens.dialogs import ConfirmDialog, LeaveDialog, ReasonDialog
+from hdh_wizard.ui.screens.dictionary import DictionaryScreen
 from hdh_wizard.ui.screens.files import FilesScreen
 from hdh_wizard.ui.screens.help import HelpScreen
 from hdh_wizard.ui.screens.home import HomeScreen
@@ -127,18 +129,11 @@ class HdhWizardApp(App[None]):
     def apply(self, change: Callable[[Release], Release]) -> bool:
         """Run a model change and save it; on refusal, say why and keep the old state. A step
         committed, skipped or reopened refreshes the release dossier (`flows.dossier`)."""
-        before = self.project.release
         try:
-            after = change(before)
-            projects.save(self.project, after)
+            save_release(self.project, change(self.project.release), self.cat, self.show_error)
         except HdhWizardError as error:
             self.show_error(error)
             return False
-        if step_statuses(before) != step_statuses(after):
-            try:
-                write_dossier(after, self.project.folder, self.cat)
-            except HdhWizardError as error:  # the dossier is a copy: the step stays committed
-                self.show_error(error)
         return True
 
     def show_error(self, error: HdhWizardError) -> None:
@@ -158,15 +153,18 @@ class HdhWizardApp(App[None]):
         """Quitting with typed work on a step asks what to do with it (save the draft, discard,
         stay); quitting while data.gouv.fr is being written to could lose what it just made (a
         dataset's id): ask first."""
-        if isinstance(self.screen, LeaveDialog):  # already asked: the answer is awaited
+        if isinstance(self.screen, (LeaveDialog, ConfirmDialog)):  # an answer is awaited
             return
-        steps = [s for s in self.screen_stack if isinstance(s, StepScreen)]
-        if steps:
-            steps[-1].leave(self._quit_unless_sending)
-        elif isinstance(self.screen, NewProjectScreen):
+        if isinstance(self.screen, NewProjectScreen):
             self.screen.leave(self.exit)
-        else:
-            self._quit_unless_sending()
+            return
+        # Each open screen that holds typed work asks in turn, the top one first (the data
+        # dictionary over the deposit's step, then the step itself).
+        then: Callable[[], None] = self._quit_unless_sending
+        for screen in self.screen_stack:
+            if isinstance(screen, (StepScreen, DictionaryScreen)):
+                then = partial(screen.leave, then)
+        then()
 
     def _quit_unless_sending(self) -> None:
         busy = [w for w in self.workers if w.group in PORTAL_WORK and w.is_running]

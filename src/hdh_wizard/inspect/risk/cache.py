@@ -12,8 +12,6 @@ broken or older cache file) means scanning again: the cache only ever saves time
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import types
 import typing
 from dataclasses import fields, is_dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hdh_wizard import __version__
+from hdh_wizard.core.safe_files import check_not_linked, write_atomically
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.fingerprint import fast_fingerprint
 from hdh_wizard.inspect.inspection import InventoryEntry
@@ -107,13 +106,13 @@ def save_scanned(project: Path, files: list[dict[str, Any]], scanned: Scanned) -
                 for e in scanned.failures
             ],
         }
+        text = json.dumps(data, ensure_ascii=False)
         target = cache_path(project)
+        check_not_linked(target.parent, project=project)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".measures-", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, ensure_ascii=False)
-        os.replace(temporary, target)
-    except OSError:
+        # Atomic, and never through a link planted in a shared project (`core.safe_files`).
+        write_atomically(target, text.encode("utf-8"), project=project)
+    except (OSError, TypeError, ValueError, HdhWizardError):
         return
 
 

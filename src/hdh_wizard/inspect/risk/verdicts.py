@@ -129,11 +129,19 @@ def _persistent(risk: TableRisk) -> tuple[str, ...]:
     )
 
 
+# As long as a criterion's justification (`step.MIN_JUSTIFICATION`): a sentence, not "ok".
+NO_PERSON_REASON_MIN = 40
+
+
 def no_person(risk: TableRisk, criterion: Criterion) -> Verdict:
     """The rule for a table declared to describe no person (see the module's docstring)."""
     reasons: list[Reason] = []
+    # A column that names a person contradicts the declaration: never "excluded" then. (A join
+    # key such as a slide code is judged where it meets the people: in their table's verdict.)
     if risk.direct_left:
         reasons.append(Reason("no_person_contradicted", {"columns": _names(risk.direct_left)}))
+    if len(risk.choice.no_person.strip()) < NO_PERSON_REASON_MIN:
+        reasons.append(Reason("no_person_reason_short", {"min": NO_PERSON_REASON_MIN}))
     figures: dict[str, object] = {
         "no_person": risk.choice.no_person.strip(),
         "records": risk.final.records,

@@ -113,6 +113,7 @@ class DictionaryScreen(WizardScreen[None]):
     def _done(self, then: Callable[[T], None], result: T) -> None:
         self.busy = False
         if self.is_attached:  # left meanwhile: nothing to show
+            self._set_fields_enabled(self.draft is not None or then == self._loaded)
             then(result)
 
     # --- results -------------------------------------------------------------------------------
@@ -282,7 +283,7 @@ class DictionaryScreen(WizardScreen[None]):
         if not path.is_absolute():
             path = self.wizard.project.folder / path
         result.update(self.t("dictionary.screen.pasting"))
-        self.busy = True
+        self._start_busy()
         self._paste(self.draft, path)
 
     def action_write(self) -> None:
@@ -291,17 +292,31 @@ class DictionaryScreen(WizardScreen[None]):
         self.query_one("#dictionary-write-result", Static).update(
             self.t("dictionary.screen.writing")
         )
-        self.busy = True
+        self._start_busy()
         self._write(self.draft)
 
+    def _start_busy(self) -> None:
+        """Fields locked while a thread pastes or writes: nothing typed meanwhile can be lost
+        under the result (or counted as written)."""
+        self.busy = True
+        self._set_fields_enabled(False)
+
     def action_back(self) -> None:
+        self.leave(self._close)
+
+    def _close(self) -> None:
+        self.dismiss(None)
+
+    def leave(self, then: Callable[[], None]) -> None:
+        """Run `then` (close, quit) at once when every description typed is written; otherwise
+        ask first (they live only here until written)."""
         if not self.dirty:
-            self.dismiss(None)
+            then()
             return
 
         def answered(discard: bool | None) -> None:
             if discard:
-                self.dismiss(None)
+                then()
 
         self.app.push_screen(ConfirmDialog(self.t("dictionary.screen.discard")), answered)
 

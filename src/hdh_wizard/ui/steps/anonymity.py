@@ -131,11 +131,25 @@ class AnonymityStepScreen(AnonymityView):
     def _measured_all(self, risks: list[TableRisk]) -> None:
         self._set_working(False)
         for risk in risks:
-            if risk.choice == self.choices.get(risk.scan.table):
-                self.risks[risk.scan.table] = risk
+            current = self._still_measured(risk)
+            if current is not None:
+                self.risks[risk.scan.table] = current
                 self._clear_failures(risk.scan.table)
         self._keep_measures()
         self._show_all()
+
+    def _still_measured(self, risk: TableRisk) -> TableRisk | None:
+        """The measure made in a thread, if it still answers the table's choice: the same, or
+        differing only by the words of its "no person" reason (which measure nothing)."""
+        choice = self.choices.get(risk.scan.table)
+        if choice is None:
+            return None
+        if risk.choice == choice:
+            return risk
+        reworded = replace(risk.choice, no_person=choice.no_person) == choice
+        if reworded and risk.choice.declares_no_person == choice.declares_no_person:
+            return replace(risk, choice=choice)
+        return None
 
     def _keep_measures(self) -> None:
         """Keep the scan and the current measures, for the next opening (a small JSON file)."""
@@ -238,8 +252,9 @@ class AnonymityStepScreen(AnonymityView):
 
     def _measured(self, risk: TableRisk) -> None:
         self._set_working(False)
-        if risk.choice == self.choices.get(risk.scan.table):  # not edited since
-            self.risks[risk.scan.table] = risk
+        current = self._still_measured(risk)
+        if current is not None:  # not edited since
+            self.risks[risk.scan.table] = current
             self._clear_failures(risk.scan.table)
             self._keep_measures()
             self.from_cache = False  # the figures shown are no longer all the kept ones
@@ -381,10 +396,18 @@ class AnonymityStepScreen(AnonymityView):
         reason = self.query_one("#risk-no-person-reason", Input).value if declared else ""
         choice = self.choices[self.current]
         updated = with_no_person(choice, reason)
-        if updated != choice:
-            self._update_choice(updated)
-        else:
+        if updated == choice:
             self._show_no_person()
+        elif choice.declares_no_person and updated.declares_no_person:
+            # Only the reason's words changed: the measures and a copy written still hold (the
+            # copy does not depend on them); the verdicts are judged again with the new words.
+            self.choices[self.current] = updated
+            risk = self.risks.get(self.current)
+            if risk is not None:
+                self.risks[self.current] = replace(risk, choice=updated)
+            self._show_all()
+        else:
+            self._update_choice(updated)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "risk-no-person-reason":

@@ -183,7 +183,12 @@ class StepScreen(WizardScreen[None]):
         self.save_draft()
 
     def save_draft(self) -> bool:
-        actor, now, outputs = self.wizard.actor, self.wizard.now(), self.read_outputs()
+        try:
+            outputs = self.read_outputs()
+        except HdhWizardError as error:  # a field that cannot be read yet: said, work kept
+            self.wizard.show_error(error)
+            return False
+        actor, now = self.wizard.actor, self.wizard.now()
         if self.wizard.apply(
             lambda release: workflow.save_draft(release, self.step_id, outputs, actor, now)
         ):
@@ -210,8 +215,8 @@ class StepScreen(WizardScreen[None]):
         if not self._touched:
             return False
         current = self._current_outputs()
-        if current is None:
-            return False
+        if current is None:  # typed, but not readable as it is: asked too, never dropped
+            return True
         saved = dict(self.release.record(self.step_id).outputs)
         return current != saved and current != self._shown_outputs
 

@@ -20,9 +20,9 @@ from concurrent.futures import CancelledError
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hdh_wizard import project as projects
 from hdh_wizard.core.release import Release
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.flows.dossier import save_release
 from hdh_wizard.flows.port import FlowContext
 from hdh_wizard.project import Project
 from hdh_wizard.ui.steps.base import StepScreen
@@ -56,7 +56,7 @@ class AppStore:
 
     def apply(self, change: Callable[[Release], Release]) -> Release:
         def save() -> Release:
-            return projects.save(self.project, change(self.project.release)).release
+            return save_release(self.project, change(self.project.release)).release
 
         if threading.get_ident() == self._ui_thread:
             return save()
