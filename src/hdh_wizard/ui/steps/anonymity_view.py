@@ -99,7 +99,7 @@ class AnonymityView(StepScreen):
         yield Label(self.t("risk.screen.columns"), classes="field-label")
         yield DataTable(id="risk-columns", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="risk-no-person-row"):
-            yield Checkbox(self.t("risk_journey.no_person.checkbox"), id="risk-no-person")
+            yield WrappingCheckbox(self.t("risk_journey.no_person.checkbox"), id="risk-no-person")
             yield Input(
                 placeholder=self.t("risk_journey.no_person.reason"), id="risk-no-person-reason"
             )
