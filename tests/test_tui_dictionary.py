@@ -10,6 +10,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Static
 
+from hdh_wizard.core.steps import StepId
 from hdh_wizard.ui.screens.dialogs import ConfirmDialog
 from hdh_wizard.ui.screens.dictionary import DictionaryScreen
 
@@ -114,3 +115,27 @@ async def test_escape_asks_before_dropping_unwritten_descriptions(tmp_path: Path
         await until(pilot, lambda: app.screen is screen)
         assert screen.dirty
         assert screen.query_one("#dictionary-description", Input).value == "x"
+
+
+async def test_the_dictionary_opens_from_the_deposit_documentation_and_says_its_state(
+    tmp_path: Path,
+) -> None:
+    make_demo_project(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_step(StepId.DEPOSIT)
+        await pilot.pause()
+        step = app.screen
+        state = step.query_one("#doc-dictionary-state", Static)
+        assert "pas encore écrit" in str(state.render())
+        step.query_one("#doc-dictionary").focus()
+        await pilot.press("enter")  # the real button, as a partner presses it
+        await until(pilot, lambda: isinstance(app.screen, DictionaryScreen))
+        screen = app.screen
+        assert isinstance(screen, DictionaryScreen)
+        await until(pilot, lambda: screen.draft is not None and not screen.busy)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not screen.busy and (tmp_path / DICTIONARY).exists())
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is step)
+        assert "écrit et à jour" in str(state.render())

@@ -168,6 +168,9 @@ class StepScreen(WizardScreen[None]):
         }
         if event.button.id in actions:
             actions[event.button.id]()
+        # The last of the chain (subclasses hand their unknown buttons to `super()`): Textual
+        # would otherwise call the handlers of the classes in between once more.
+        event.prevent_default()
 
     def action_commit(self) -> None:
         checks = self.all_checks()

@@ -229,6 +229,7 @@ class DocumentationStepScreen(PortalStepScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "doc-template":
+            event.prevent_default()  # handled once (see the dictionary button)
             template = self.template_text()
             if self.documentation().description.strip() in ("", template.strip()):
                 self.doc_form.set_description(template)
@@ -239,7 +240,11 @@ class DocumentationStepScreen(PortalStepScreen):
                 )
             return
         elif event.button.id == "doc-dictionary":
-            self.app.push_screen(DictionaryScreen(), self.dictionary_closed)
+            # Handled once: Textual also calls this class's handler after a subclass's own
+            # (which hands unknown buttons to `super()`), and a second push would clash.
+            event.prevent_default()
+            if not any(isinstance(s, DictionaryScreen) for s in self.app.screen_stack):
+                self.app.push_screen(DictionaryScreen(), self.dictionary_closed)
             return
         elif event.button.id == "doc-add-tags":
             doc = self.documentation()
@@ -249,6 +254,7 @@ class DocumentationStepScreen(PortalStepScreen):
         else:
             super().on_button_pressed(event)
             return
+        event.prevent_default()  # handled once (see the dictionary button)
         self.refresh_documentation()
         self.refresh_checks()
 

@@ -26,7 +26,7 @@ from hdh_wizard.core.steps import StepId
 from hdh_wizard.flows import publication as pub_flow
 from hdh_wizard.flows.stops import PublishStop
 from hdh_wizard.i18n.formatting import format_size
-from hdh_wizard.present.portal_presenters import dataset_review
+from hdh_wizard.present.portal_presenters import dataset_review, resource_type_label
 from hdh_wizard.services.datagouv.client import DataGouvClient
 from hdh_wizard.ui.flow_store import flow_context
 from hdh_wizard.ui.screens.dialogs import TypedConfirmDialog
@@ -92,7 +92,7 @@ class PublicationStepScreen(PortalStepScreen):
                 str(resource.get("title", "")),
                 str(resource.get("format", "")),
                 format_size(size, self.cat.lang) if isinstance(size, int) else "—",
-                str(resource.get("type", "")),
+                resource_type_label(self.cat, str(resource.get("type", ""))),
             )
         quality = quality_from_server(dataset)
         text = Text(
