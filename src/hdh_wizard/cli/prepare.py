@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hdh_wizard import project as projects
 from hdh_wizard.cli.interrupt import cancel_on_interrupt
-from hdh_wizard.core import workflow
+from hdh_wizard.cli.opened import opened_project
 from hdh_wizard.core.preparation import (
     new_seed,
     parse_sample_request,
@@ -30,7 +29,7 @@ from hdh_wizard.core.preparation import (
     parse_threshold,
 )
 from hdh_wizard.core.release import Person
-from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import prepare as flow
 from hdh_wizard.flows.port import FlowContext, ProjectStore
 from hdh_wizard.flows.prepare import NotReady, Run
@@ -38,7 +37,7 @@ from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_count, format_size
 from hdh_wizard.inspect.preparation import Choices
 from hdh_wizard.inspect.progress import Cancelled, Progress
-from hdh_wizard.present.presenters import printable, resume_lines
+from hdh_wizard.present.presenters import printable
 
 _LINE_EVERY = 2.0  # seconds between two progress lines
 
@@ -98,20 +97,10 @@ def run_prepare(
     if problem:
         print(f"hdh-wizard prepare: {cat.t('cli.usage_error')} {problem}", file=sys.stderr)
         return 2
-    if not projects.has_project(folder):
-        raise ProjectError("error.no_project", folder=str(folder))
-    lock = projects.acquire_lock(folder)
-    try:
-        project, report = projects.open_project(folder, None, datetime.now(UTC))
-        for line in resume_lines(cat, report):  # files changed since: say which, first
-            print(line, file=sys.stderr)
-        if actor is not None:
-            project.release = workflow.set_actor(project.release, actor)
+    with opened_project(cat, folder, actor) as project:
         ctx = FlowContext(ProjectStore(project), project.release.actor, lambda: datetime.now(UTC))
         work = _Prepare(cat, ctx, project.folder)
         return work.run(request, threshold, size, fraction, seed)
-    finally:
-        lock.release()
 
 
 class _Prepare:

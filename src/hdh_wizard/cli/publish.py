@@ -10,15 +10,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hdh_wizard import project as projects
+from hdh_wizard.cli.opened import opened_project
 from hdh_wizard.core.deposit_plan import LocalFile
 from hdh_wizard.core.release import Person
-from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows.port import FlowContext, ProjectStore
 from hdh_wizard.flows.publish_all import PublishAll, Said
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.present.portal_presenters import progress_text, resource_description
-from hdh_wizard.present.presenters import printable, resume_lines
+from hdh_wizard.present.presenters import printable
 from hdh_wizard.services.datagouv.deposit import DepositEvent
 from hdh_wizard.services.datagouv.references import ReferenceAction, ReferenceEvent
 from hdh_wizard.services.datagouv.session import PortalSession
@@ -37,14 +37,9 @@ def run_publish(
 ) -> int:
     """`actor`: who runs the command (default: whoever last worked on the release); the
     references of route 2 are made by HDH staff only."""
-    if not projects.has_project(folder):
-        raise ProjectError("error.no_project", folder=str(folder))
-    lock = projects.acquire_lock(folder)
-    try:
-        project, report = projects.open_project(folder, None, datetime.now(UTC))
+    # The actor runs the flows; the release keeps whoever last worked on it.
+    with opened_project(cat, folder) as project:
         printer = _Printer(cat)
-        for line in resume_lines(cat, report):  # files changed since: say which, first
-            print(line, file=sys.stderr)
 
         def describe_file(local: LocalFile, digests: FileDigests) -> str:
             return resource_description(local, digests)
@@ -82,8 +77,6 @@ def run_publish(
             print(f"hdh-wizard: {detail}", file=sys.stderr)
             return 1
         return 0
-    finally:
-        lock.release()
 
 
 def _ask(cat: Catalogue, host: str) -> bool:

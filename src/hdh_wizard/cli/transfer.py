@@ -23,10 +23,10 @@ from pathlib import Path
 
 from hdh_wizard import project as projects
 from hdh_wizard.cli.interrupt import cancel_on_interrupt
-from hdh_wizard.core import workflow
+from hdh_wizard.cli.opened import opened_project
 from hdh_wizard.core.hosting_records import TransferRecord, transfer_of
 from hdh_wizard.core.release import Person
-from hdh_wizard.errors import HdhWizardError, ProjectError
+from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.flows import transfer as flow
 from hdh_wizard.flows.port import FlowContext, ProjectStore
 from hdh_wizard.flows.transfer import (
@@ -40,7 +40,7 @@ from hdh_wizard.flows.transfer import (
 from hdh_wizard.i18n.catalogue import Catalogue
 from hdh_wizard.i18n.formatting import format_size
 from hdh_wizard.present.portal_presenters import transfer_amounts
-from hdh_wizard.present.presenters import printable, resume_lines
+from hdh_wizard.present.presenters import printable
 from hdh_wizard.services.secrets import SecretKind, SecretStore
 from hdh_wizard.services.storage.errors import StorageError, describe
 from hdh_wizard.services.storage.hosting import HostedCheck, HostingProgress, storage_details
@@ -62,18 +62,8 @@ def run_transfer(
 ) -> int:
     """`actor`: who runs the transfer (default: whoever last worked on the release); only HDH
     staff may mark the step done."""
-    if not projects.has_project(folder):
-        raise ProjectError("error.no_project", folder=str(folder))
-    lock = projects.acquire_lock(folder)
-    try:
-        project, report = projects.open_project(folder, None, datetime.now(UTC))
-        for line in resume_lines(cat, report):  # files changed since: say which, first
-            print(line, file=sys.stderr)
-        if actor is not None:
-            project.release = workflow.set_actor(project.release, actor)
+    with opened_project(cat, folder, actor) as project:
         return _Transfer(cat, project, secrets or SecretStore(), part_size, workers).run()
-    finally:
-        lock.release()
 
 
 class _Transfer:
