@@ -206,8 +206,10 @@ class DepositStepScreen(DocumentationStepScreen):
         handler()
 
     def _listed(self, files: list[LocalFile]) -> None:
+        """The files to send, once the dictionary was written again if a table changed."""
         self.files = files
         self.show_plan()
+        self.show_dictionary_state()
 
     def dictionary_closed(self, _: None = None) -> None:
         self.files, self.missing = deposit_flow.files_to_deposit(

@@ -79,6 +79,7 @@ class DocumentationStepScreen(PortalStepScreen):
         super().__init__()
         self.lists: PortalLists | None = None
         self.loaded_doc = False
+        self._dictionary: DictionaryState | None = None
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -113,9 +114,14 @@ class DocumentationStepScreen(PortalStepScreen):
     # --- the data dictionary (its own screen) ----------------------------------------------------
 
     def dictionary_state(self) -> DictionaryState:
-        return dictionary_state(self.release, self.wizard.project.folder)
+        """As last looked at: the checks ask at every key typed, and looking lists the files
+        (a folder of slides walked). Looked at again by `show_dictionary_state`."""
+        if self._dictionary is None:
+            self._dictionary = dictionary_state(self.release, self.wizard.project.folder)
+        return self._dictionary
 
     def show_dictionary_state(self) -> None:
+        self._dictionary = None  # the files may have changed: look again
         state = self.dictionary_state()
         self.query_one("#doc-dictionary-state", Static).update(
             self.t(f"dictionary.state.{state.value}")
