@@ -45,6 +45,7 @@ from hdh_wizard.services.datagouv.session import PortalSession
 from hdh_wizard.services.secrets import SecretStore
 from hdh_wizard.services.storage import StorageConfig
 from hdh_wizard.ui.app import HdhWizardApp
+from hdh_wizard.ui.screens.dictionary import DictionaryScreen
 from hdh_wizard.ui.steps.deposit import DepositStepScreen
 
 SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
@@ -353,6 +354,23 @@ async def _deposit_licence(pilot: Pilot[None]) -> None:
     await _steady(pilot, lambda: form.scroll_y)
 
 
+async def _dictionary(pilot: Pilot[None]) -> None:
+    """The data dictionary, opened from the deposit's documentation by its button, the demo
+    table read and a description typed for a column."""
+    await _open(StepId.DEPOSIT)(pilot)
+    await _settle(pilot)
+    app = pilot.app
+    app.screen.query_one("#doc-dictionary").focus()
+    await pilot.press("enter")
+    for _ in range(300):
+        screen = app.screen
+        if isinstance(screen, DictionaryScreen) and screen.draft is not None and not screen.busy:
+            break
+        await pilot.pause(0.1)
+    await pilot.press("down", "tab", *"Sexe déclaré à l'inclusion")
+    await _steady(pilot, lambda: str(app.screen.query_one("#dictionary-status").render()))
+
+
 def _handover_to_staff(release: Release) -> Release:
     """Route 2: the partner did the prerequisites and the contract; HDH staff shares next."""
     release = workflow.commit_step(
@@ -388,6 +406,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=_ready_to_deposit,
         drive=_deposit_licence,
     ),
+    Scenario("dictionary", size=(130, 45), setup=_ready_to_deposit, drive=_dictionary),
     Scenario(
         "step-references",
         size=(140, 45),
