@@ -9,6 +9,7 @@ infer_schema=False)`, every column as text.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from hdh_wizard.inspect.risk.identifiers import (
     looks_identifying,
     propose_role,
 )
+from hdh_wizard.inspect.risk.linkability import _DAY_DATE
 from hdh_wizard.inspect.risk.masking import mask
-from hdh_wizard.inspect.risk.nir import nir_is_valid, nir_valid_expr
+from hdh_wizard.inspect.risk.nir import SHAPE, SPACED_SHAPE, nir_is_valid, nir_valid_expr
 
 
 def key_of(body: str) -> str:
@@ -195,6 +197,19 @@ def _nir_like() -> st.SearchStrategy[str]:
 @given(st.lists(_nir_like(), min_size=1, max_size=5))
 def test_python_and_polars_agree_on_every_value(values: list[str]) -> None:
     assert polars_valid(list(values)) == [nir_is_valid(v) for v in values]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_nir_like(), min_size=1, max_size=5))
+def test_the_scan_finds_nir_shapes_with_separators_as_the_key_check_reads_them(
+    values: list[str],
+) -> None:
+    """The scan's one-regex shape test (separators allowed anywhere) picks exactly the values
+    whose compact form has the shape: the key check, run only on those columns, misses none."""
+    compact = [re.sub(r"[ \t\u00a0\u202f.\-]", "", v) for v in values]
+    expected = [re.fullmatch(SHAPE.rstrip("$"), c) is not None for c in compact]
+    found = pl.Series(values).str.contains(SPACED_SHAPE).to_list()
+    assert found == expected
 
 
 def test_python_and_polars_agree_on_a_few_hundred_generated_numbers() -> None:
@@ -609,3 +624,68 @@ def test_a_column_named_like_a_pattern_is_read_as_itself() -> None:
     frame = pl.LazyFrame({"*": ["a@b.fr"], "^x$": ["1"], "x": ["06 12 34 56 78"]})
     found = by_rule(find_identifiers(frame))
     assert set(found) == {("*", IdRule.EMAIL), ("x", IdRule.PHONE)}
+
+
+# --- plain shapes: columns scanned with one regex instead of every rule ------------------------
+
+
+def _all_rules_on(values: list[str]) -> dict[str, list[bool]]:
+    """Every content rule's matcher (as a column without a shape gets them) on these values."""
+    plan = identifiers._Column(0, "valeur", pl.String())
+    frame = pl.DataFrame({"valeur": values}).lazy()
+    prepared = identifiers._prepare(frame, [plan])
+    matchers = {str(k): e for k, e in plan.example_matchers().items()}
+    found = prepared.select(e.fill_null(False).alias(k) for k, e in matchers.items()).collect()
+    return {k: found[k].to_list() for k in found.columns}
+
+
+@pytest.mark.parametrize("shape", identifiers.PLAIN_SHAPES)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_no_content_rule_can_match_a_value_of_a_plain_shape(
+    shape: str, data: st.DataObject
+) -> None:
+    """What lets a column whose values all have a plain shape skip the rules: none can fire."""
+    values = data.draw(st.lists(st.from_regex(shape, fullmatch=True), min_size=1, max_size=20))
+    for rule, matched in _all_rules_on(values).items():
+        assert not any(matched), (rule, [v for v, m in zip(values, matched, strict=True) if m])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_regex(identifiers.DIGITS_SHAPE, fullmatch=True), min_size=1, max_size=20))
+def test_digits_need_only_the_number_rules(values: list[str]) -> None:
+    """A column of digits is scanned for phones (whole value), NIRs and codes only: the text
+    rules it skips cannot match digits, and a phone inside text is then the whole value."""
+    found = _all_rules_on(values)
+    kept = {str(k) for k in identifiers.DIGITS_RULES} | {"phone", "nir", "birth_date"}
+    for rule in set(found) - kept:
+        assert not any(found[rule]), rule
+    phone_whole = pl.Series(values).str.contains(identifiers.PHONE).to_list()
+    assert found["phone"] == phone_whole
+
+
+@pytest.mark.parametrize(
+    ("shape", "dates"),
+    [
+        (identifiers.DATE_SHAPE, True),
+        (identifiers.NUMBER_SHAPE, False),
+        (identifiers.WORD_SHAPE, False),
+    ],
+)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_date_facts_of_a_plain_shape_are_known_without_reading_them(
+    shape: str, dates: bool, data: st.DataObject
+) -> None:
+    values = data.draw(st.lists(st.from_regex(shape, fullmatch=True), min_size=1, max_size=20))
+    assert pl.Series(values).str.contains(_DAY_DATE).to_list() == [dates] * len(values)
+
+
+def test_a_column_whose_later_values_leave_its_shape_is_read_again_with_every_rule() -> None:
+    """The shape comes from the first rows: a phone number far down a column of small numbers is
+    still found (the column is counted again with every rule)."""
+    values = [str(i % 90) for i in range(5_000)] + ["06 12 34 56 78"]
+    frame = pl.DataFrame({"rappel": values}).lazy()
+    findings = find_identifiers(frame)
+    assert [(f.column, f.rule) for f in findings] == [("rappel", IdRule.PHONE)]
+    assert findings[0].matches == 1

@@ -77,6 +77,7 @@ from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport, scan_image
 from hdh_wizard.inspect.risk.solutions import TableSearch, search_table
 from hdh_wizard.inspect.risk.step import MIN_JUSTIFICATION
 from hdh_wizard.inspect.risk.tables import TABLE_SUFFIXES, Table, is_table, open_tables
+from hdh_wizard.phases import phase
 from hdh_wizard.present.risk_document import write_documents
 from hdh_wizard.present.risk_presenters import (
     criterion_text,
@@ -244,7 +245,8 @@ def run_risk(
     for entry in entries:
         try:
             if extras:
-                hashes.append(hash_file(entry.path, entry.display))
+                with phase("checksums"):
+                    hashes.append(hash_file(entry.path, entry.display))
             kind = sniff_kind(entry.path)
             if kind in (FileKind.TIFF, FileKind.BIGTIFF):
                 image = scan_image_privacy(entry.path, entry.display)
@@ -286,7 +288,8 @@ def run_risk(
                         if not as_json:
                             print(table_text(cat, risk, choices), flush=True)
                         if extras:
-                            details.append(describe_table(table, risk))
+                            with phase("report"):
+                                details.append(describe_table(table, risk))
                         try:
                             if search_lattice:
                                 outcome = run_search(table, risk, options)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import polars as pl
-
 from hdh_wizard.errors import HdhWizardError
 from hdh_wizard.inspect.progress import Progress
 from hdh_wizard.inspect.risk.generalise import (
@@ -26,13 +24,14 @@ from hdh_wizard.inspect.risk.identifiers import (
     IdRule,
     Role,
     direct_identifier_name,
-    find_identifiers,
     propose_role,
 )
 from hdh_wizard.inspect.risk.linkability import (
+    ColumnFacts,
     Link,
     LinkReason,
     column_facts,
+    content_and_facts,
     find_links,
     persistent_identifier_name,
 )
@@ -42,9 +41,11 @@ from hdh_wizard.inspect.risk.measures import (
     check_columns,
     check_threshold,
     measure_risk,
+    measure_with_guard,
 )
-from hdh_wizard.inspect.risk.tables import Table, column
+from hdh_wizard.inspect.risk.tables import Table
 from hdh_wizard.inspect.risk.verdicts import Criterion, Verdict, judge
+from hdh_wizard.phases import phase
 
 __all__ = ["Criterion"]  # defined with the verdict rules; imported from here by most callers
 
@@ -71,6 +72,9 @@ class TableScan:
     columns: tuple[str, ...]
     findings: tuple[Finding, ...]
     roles: dict[str, Role]  # proposed; the partner confirms or edits them
+    # What links in each column (distinct values, exact dates), read in the scan's own pass: a
+    # choice without rules publishes the columns as they are and needs no other reading for it.
+    facts: tuple[ColumnFacts, ...] = ()
 
     def with_role(self, role: Role) -> tuple[str, ...]:
         return tuple(c for c in self.columns if self.roles[c] is role)
@@ -135,10 +139,14 @@ class TableRisk:
 
 
 def scan_table(table: Table) -> TableScan:
-    """Identifying content over the whole table, and the proposed role of each column."""
+    """Identifying content over the whole table, the proposed role of each column, and what
+    links in each column: one reading of the file (and a short one per finding's examples)."""
     columns = tuple(table.columns)
-    findings = tuple(find_identifiers(table.frame, columns))
-    return TableScan(table.name, columns, findings, propose_roles(columns, findings))
+    with phase("identifiers"):
+        found, facts = content_and_facts(table.frame, columns)
+    findings = tuple(found)
+    roles = propose_roles(columns, findings)
+    return TableScan(table.name, columns, findings, roles, tuple(facts))
 
 
 def propose_roles(columns: Sequence[str], findings: Sequence[Finding]) -> dict[str, Role]:
@@ -192,7 +200,7 @@ def check_choice(scan: TableScan, choice: Choice) -> None:
 
 def assess_passes(choice: Choice) -> int:
     """How many readings of the table `assess` makes (each ends with its `passed` call)."""
-    return 5 if choice.rules else 3
+    return 3 if choice.rules else 1
 
 
 def assess(
@@ -210,61 +218,89 @@ def assess(
             passed()
 
     check_choice(scan, choice)
-    original = measure_risk(table.frame, choice.quasi, choice.sensitive, choice.threshold, progress)
-    one_pass()
     if not choice.rules:
-        facts = column_facts(table.frame)
-        links = find_links(facts, scan.findings)
+        with phase("measures"):
+            original, guard = measure_with_guard(
+                table.frame,
+                choice.quasi,
+                choice.sensitive,
+                choice.threshold,
+                _guarded(scan.columns, choice),
+                progress,
+            )
         one_pass()
-        guard = _guard(table.frame, scan.columns, choice, progress)
-        one_pass()
+        with phase("linkability"):
+            # A scan made by hand (tests, an older cache) may not carry its facts.
+            facts = scan.facts if len(scan.facts) == len(scan.columns) else None
+            links = find_links(facts or column_facts(table.frame), scan.findings)
         return TableRisk(
-            scan, choice, original, None, scan.findings, tuple(links), scan.columns, guard
+            scan,
+            choice,
+            original,
+            None,
+            scan.findings,
+            tuple(links),
+            scan.columns,
+            _with_columns(guard, scan.columns, choice),
         )
+    with phase("measures"):
+        original = measure_risk(
+            table.frame, choice.quasi, choice.sensitive, choice.threshold, progress
+        )
+    one_pass()
     frame = generalise(table.frame, choice.rules)
     kept = tuple(c for c in scan.columns if c not in choice.dropped)
     quasi = tuple(c for c in choice.quasi if c not in choice.dropped)
     sensitive = tuple(c for c in choice.sensitive if c not in choice.dropped)
-    published = measure_risk(frame, quasi, sensitive, choice.threshold, progress)
+    with phase("measures"):
+        published, guard = measure_with_guard(
+            frame, quasi, sensitive, choice.threshold, _guarded(kept, choice), progress
+        )
     one_pass()
     if progress is not None:
         progress.check()
-    findings = tuple(find_identifiers(frame, kept))
-    one_pass()
+    with phase("identifiers"):
+        found, published_facts = content_and_facts(frame, kept)
+    findings = tuple(found)
     # A re-keyed identifier still tells the release's records apart, but links them to nothing
     # outside it (its codes are new): it is no longer a persistent identifier.
     links = [
         x
-        for x in find_links(column_facts(frame, kept), findings)
+        for x in find_links(published_facts, findings)
         if not (x.reason is LinkReason.PERSISTENT_ID and x.column in choice.rekeyed)
     ]
     one_pass()
-    guard = _guard(frame, kept, choice, progress)
-    one_pass()
-    return TableRisk(scan, choice, original, published, findings, tuple(links), kept, guard)
+    return TableRisk(
+        scan,
+        choice,
+        original,
+        published,
+        findings,
+        tuple(links),
+        kept,
+        _with_columns(guard, kept, choice),
+    )
 
 
-def _guard(
-    frame: pl.LazyFrame, published: Sequence[str], choice: Choice, progress: Progress | None
-) -> RiskMeasures | None:
-    """Unique records over every published column that is not declared sensitive.
+def _guarded(published: Sequence[str], choice: Choice) -> tuple[str, ...]:
+    """The guard's columns: every published column that is not declared sensitive.
 
-    Grouped on a 64-bit hash of each row's values rather than the values themselves: with every
-    column in the key, the classes are nearly the rows, and their text would be held whole. A
-    collision (probability under n²/2^65) could only merge two rows and lower the figure by two;
-    the figure is shown, it decides nothing.
+    Its figure is the unique records over them (see verdicts): counted on a 64-bit hash of each
+    row's values (`measure_with_guard`) rather than the values themselves, since with every column
+    in the key the classes are nearly the rows and their text would be held whole. A collision
+    (probability under n²/2^65) could only merge two rows and lower the figure by two; the figure
+    is shown, it decides nothing. A code per record, re-keyed or not, makes every record unique:
+    it says nothing of what an attacker could know, so it stays out of the guard.
     """
-    # A code per record, re-keyed or not, makes every record unique: it says nothing of what an
-    # attacker could know, so it stays out of the guard.
-    columns = [c for c in published if c not in choice.sensitive and c not in choice.rekeyed]
-    if not columns:
+    return tuple(c for c in published if c not in choice.sensitive and c not in choice.rekeyed)
+
+
+def _with_columns(
+    guard: RiskMeasures | None, published: Sequence[str], choice: Choice
+) -> RiskMeasures | None:
+    if guard is None:
         return None
-    if progress is not None:
-        progress.check()
-    row = pl.struct([column(frame, c).cast(pl.String) for c in columns]).hash(0x4844482D)
-    hashed = frame.select(row.alias("__row"))
-    measured = measure_risk(hashed, ["__row"], threshold=choice.threshold)
-    return replace(measured, quasi_identifiers=tuple(columns))
+    return replace(guard, quasi_identifiers=_guarded(published, choice))
 
 
 # --- the partner's edits of a choice, as the screen offers them ------------------------------

@@ -30,7 +30,7 @@ from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
 
 CACHE_FOLDER = ".hdh-wizard"  # skipped by the inspection (`inspection.SKIPPED_FOLDERS`)
 CACHE_NAME = "anonymity-measures.json"
-_VERSION = 1
+_VERSION = 2  # 2: a table scan carries its columns' facts
 
 
 def cache_path(project: Path) -> Path:

@@ -39,14 +39,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 import polars as pl
 
 from hdh_wizard.inspect.risk.masking import mask
-from hdh_wizard.inspect.risk.nir import SHAPE as NIR_SHAPE
+from hdh_wizard.inspect.risk.nir import SPACED_SHAPE as NIR_SPACED_SHAPE
 from hdh_wizard.inspect.risk.nir import nir_compact_expr, nir_valid_expr
 
 
@@ -129,6 +129,23 @@ COMMUNE = (
 CORSICA = r"^2[ABab][0-9]{3}$"
 LEADING_ZERO = r"^0[0-9]{4}$"
 SPACED = r"\S\s+\S"
+
+# Plain shapes in which no content rule can match (a test checks it for each shape and rule): a
+# number of at most 9 digits (phones and NIRs have more, codes are exactly 5 digits), a short
+# word, a date. A column whose first values all have one of them is scanned with one regex, the
+# shape's, instead of a dozen; a single later value of another shape sends the column to a second
+# reading with every rule (`_recount_off_shape`), so nothing is missed.
+NUMBER_SHAPE = r"^[+-]?[0-9]{1,4}$|^[+-]?[0-9]{1,7}[.,][0-9]{1,2}$"
+WORD_SHAPE = r"^[A-Za-z]{1,8}$"
+DATE_SHAPE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PLAIN_SHAPES = (NUMBER_SHAPE, WORD_SHAPE, DATE_SHAPE)
+# Digits only, of any length: phones, NIRs and codes can be such, the text rules cannot (a phone
+# inside text is then the whole value, as PHONE reads it). For a column of distinct numbers (an
+# id that grows past 4 digits further on) rather than NUMBER_SHAPE, which would need a recount.
+DIGITS_SHAPE = r"^[0-9]+$"
+DIGITS_RULES = ("nir_shape", IdRule.POSTAL_CODE, IdRule.COMMUNE_CODE, "leading_zero")
+SHAPE_SAMPLE_ROWS = 1_000
+DISTINCT_SAMPLE = 0.5  # share of distinct first values above which digits are taken for an id
 
 
 def _words(text: str) -> frozenset[str]:
@@ -415,14 +432,19 @@ class _Column:
     """One column's content rules, as polars expressions.
 
     The query has stages: `prepared` turns the column into the values the rules read (trimmed
-    text, missing-value markers as null) and `derived` adds the NIR's compact form, once per row;
-    `matchers` and `aggregates` then read those. Polars' streaming engine would otherwise
-    recompute the shared parts for each rule (it did: four times slower).
+    text, missing-value markers as null), `matchers` and `aggregates` then read those. Polars'
+    streaming engine would otherwise recompute the shared parts for each rule (it did: four times
+    slower). The NIR's key is checked in a second query (`derived`, `nir_matcher`), only on the
+    columns where the first found NIR-shaped values: removing separators and computing a modulus
+    on every value of every column was most of the scan's time.
     """
 
     index: int
     name: str
     dtype: pl.DataType
+    # A shape every value is expected to have (PLAIN_SHAPES): the content rules, which cannot
+    # match it, are replaced by a count of the values that do not have it. None: every rule.
+    shape: str | None = None
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -448,31 +470,49 @@ class _Column:
     def compact_name(self) -> str:
         return f"{self.index}:compact"
 
-    def prepared(self) -> dict[str, pl.Expr]:
-        """Stage one: the expressions on the frame's own column, by output name."""
+    def trimmed(self) -> dict[str, pl.Expr]:
+        """Stage zero: the frame's own column as text, trimmed. A stage of its own: in one
+        expression with `prepared`, the streaming engine trimmed each value three times."""
         if self.dtype.is_nested() or self.dtype in (pl.Binary, pl.Object):
             return {}  # no text form: only the name is read
         column = pl.nth(self.index)  # not pl.col: a column named "*" or "^…$" is a pattern there
         if self.dtype != pl.String:
             column = column.cast(pl.String)
-        trimmed = column.str.strip_chars()
+        return {f"{self.index}:trimmed": column.str.strip_chars()}
+
+    def prepared(self) -> dict[str, pl.Expr]:
+        """Stage one: the values the rules read (blanks and missing-value markers null)."""
+        if not self.trimmed():
+            return {}
+        trimmed = pl.col(f"{self.index}:trimmed")
         value = pl.when((trimmed.str.len_bytes() > 0) & ~trimmed.is_in(MISSING)).then(trimmed)
         return {self.value_name: value}
 
+    @property
+    def may_hold_nir(self) -> bool:
+        return self.text or self.integer
+
     def derived(self) -> dict[str, pl.Expr]:
-        """Stage one and a half: what is computed from the value and read by several rules."""
-        if self.text or self.integer:
+        """For the NIR's key check: the value without separators, computed once per row."""
+        if self.may_hold_nir:
             return {self.compact_name: nir_compact_expr(pl.col(self.value_name))}
         return {}
+
+    def nir_matcher(self) -> pl.Expr:
+        """True where a value is a NIR with a valid key; reads `derived`."""
+        return nir_valid_expr(pl.col(self.compact_name), compact=True)
 
     def matchers(self) -> dict[str, pl.Expr]:
         """Stage two, per row: True where a value matches. Keys are rules, or helper counts."""
         value = pl.col(self.value_name)
         found: dict[str, pl.Expr] = {}  # decimals and booleans hold none of these
-        if self.text or self.integer:
-            compact = pl.col(self.compact_name)
-            found[IdRule.NIR] = nir_valid_expr(compact, compact=True)
-            found["nir_shape"] = compact.str.contains(NIR_SHAPE)
+        if (self.text or self.temporal) and _birth_hinted(self.tokens):
+            found[IdRule.BIRTH_DATE] = value.str.contains(FULL_DATE)
+        if self.shape is not None and self.shape != DIGITS_SHAPE:
+            found["off_shape"] = ~value.str.contains(self.shape)
+            return found
+        if self.may_hold_nir:
+            found["nir_shape"] = value.str.contains(NIR_SPACED_SHAPE)
             # Integers lost their leading zero: 1000 is the postal code 01000.
             code = value.str.zfill(5) if self.integer else value
             found[IdRule.POSTAL_CODE] = code.str.contains(POSTAL)
@@ -486,21 +526,33 @@ class _Column:
             found[IdRule.FREE_TEXT] = (value.str.len_chars() >= FREE_TEXT_CHARS) & (
                 value.str.contains(SPACED)
             )
-        if (self.text or self.temporal) and _birth_hinted(self.tokens):
-            found[IdRule.BIRTH_DATE] = value.str.contains(FULL_DATE)
+        if self.shape == DIGITS_SHAPE:
+            found = {k: e for k, e in found.items() if k in DIGITS_RULES or k == IdRule.BIRTH_DATE}
+            found[IdRule.PHONE] = value.str.contains(PHONE)
+            found["off_shape"] = ~value.str.contains(DIGITS_SHAPE)
         return found
 
-    def aggregates(self) -> dict[str, pl.Expr]:
-        """Stage two, over the whole column: one number per key."""
+    def example_matchers(self) -> dict[str, pl.Expr]:
+        """Every rule's matcher, the NIR's key check included (it reads `derived`)."""
+        found = replace(self, shape=None).matchers()
+        if self.may_hold_nir:
+            found[IdRule.NIR] = self.nir_matcher()
+        return found
+
+    def aggregates(self, extra: Extra | None = None) -> dict[str, pl.Expr]:
+        """Stage two, over the whole column: one number per key; `extra`'s keys start with "+"."""
         if not self.prepared():
             return {}
         value = pl.col(self.value_name)
         exprs = {"values": value.count(), "nulls": value.null_count()}
-        exprs.update({key: match.sum() for key, match in self.matchers().items()})
-        if self.text:
+        matchers = self.matchers()
+        exprs.update({key: match.sum() for key, match in matchers.items()})
+        if IdRule.FREE_TEXT in matchers:  # what the free-text rule reads besides its matches
             exprs["mean_chars"] = value.str.len_chars().mean()
             # Not value.drop_nulls(): a filter inside the select makes polars hold the column.
             exprs["distinct"] = value.approx_n_unique()
+        if extra is not None:
+            exprs.update({f"+{key}": e for key, e in extra(value, self.shape).items()})
         return exprs
 
     def decide(self, counts: dict[str, Any]) -> list[tuple[IdRule, int]]:
@@ -553,6 +605,11 @@ class _Column:
         return None
 
 
+# Aggregates a caller adds to the identifier scan's single pass, over a column's prepared values;
+# the shape (one of PLAIN_SHAPES or DIGITS_SHAPE) every value then has, or None.
+Extra = Callable[[pl.Expr, str | None], dict[str, pl.Expr]]
+
+
 def find_identifiers(frame: pl.LazyFrame, columns: Sequence[str] | None = None) -> list[Finding]:
     """Every finding on the frame's columns (or the named ones), by name and by content.
 
@@ -560,6 +617,15 @@ def find_identifiers(frame: pl.LazyFrame, columns: Sequence[str] | None = None) 
     matching rows per finding for the masked examples. Sorted by column order, then rule.
     Raises ValueError when a named column is not in the frame.
     """
+    return scan_columns(frame, columns)[0]
+
+
+def scan_columns(
+    frame: pl.LazyFrame, columns: Sequence[str] | None = None, extra: Extra | None = None
+) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
+    """`find_identifiers`, and for each column the values of `extra`'s aggregates (over its
+    prepared values: trimmed, blanks and missing-value markers null) and of its non-empty
+    values (key "values"), computed in the same pass. A column with no text form has none."""
     schema = frame.collect_schema()
     names = schema.names()
     if columns is not None:
@@ -567,14 +633,18 @@ def find_identifiers(frame: pl.LazyFrame, columns: Sequence[str] | None = None) 
         if unknown:
             raise ValueError(f"unknown columns: {', '.join(unknown)}")
     wanted = set(names if columns is None else columns)
-    plans = [_Column(i, name, schema[name]) for i, name in enumerate(names) if name in wanted]
-    counts = _count(frame, plans)
+    plans = _with_shapes(
+        frame, [_Column(i, name, schema[name]) for i, name in enumerate(names) if name in wanted]
+    )
+    counts = _count(frame, plans, extra)
+    plans = _recount_off_shape(frame, plans, counts, extra)
+    _count_nirs(frame, [p for p in plans if _nir_shaped(counts, p)], counts)
     found: list[tuple[_Column, IdRule, int, pl.Expr | None]] = []
     for plan in plans:
         mine = counts.get(plan.index, {})
         if direct_identifier_name(plan.name) is not None:
             found.append((plan, IdRule.NAME, int(mine.get("values") or 0), None))
-        matchers = plan.matchers()
+        matchers = plan.example_matchers()
         found.extend((plan, rule, n, matchers[rule]) for rule, n in plan.decide(mine))
     examples = _examples(frame, [(plan, match) for plan, _, _, match in found])
     rank = {rule: position for position, rule in enumerate(IdRule)}
@@ -583,19 +653,68 @@ def find_identifiers(frame: pl.LazyFrame, columns: Sequence[str] | None = None) 
         for (plan, rule, n, _), shown in zip(found, examples, strict=True)
     ]
     findings.sort(key=lambda item: (item[0], rank[item[1].rule]))
-    return [finding for _, finding in findings]
+    extras = {
+        plan.name: {
+            "values": _values(counts, plan),
+            **{k[1:]: v for k, v in counts.get(plan.index, {}).items() if k.startswith("+")},
+        }
+        for plan in plans
+        if plan.index in counts
+    }
+    return [finding for _, finding in findings], extras
 
 
 def _values(counts: dict[int, dict[str, Any]], plan: _Column) -> int:
     return int(counts.get(plan.index, {}).get("values") or 0)
 
 
-def _count(frame: pl.LazyFrame, plans: Sequence[_Column]) -> dict[int, dict[str, Any]]:
+def _with_shapes(frame: pl.LazyFrame, plans: list[_Column]) -> list[_Column]:
+    """Each text column with the plain shape all its first values have, if any."""
+    texts = [p for p in plans if p.text and p.prepared()]
+    if not texts:
+        return plans
+    first = _prepare(frame, texts, derived=False).head(SHAPE_SAMPLE_ROWS).collect()
+    shaped = {}
+    for plan in texts:
+        values = first[plan.value_name].drop_nulls()
+        shapes = PLAIN_SHAPES if len(values) else ()
+        if len(values) and values.n_unique() > DISTINCT_SAMPLE * len(values):
+            shapes = (DIGITS_SHAPE, *shapes)
+        for shape in shapes:
+            if values.str.contains(shape).all():
+                shaped[plan.index] = replace(plan, shape=shape)
+                break
+    return [shaped.get(p.index, p) for p in plans]
+
+
+def _recount_off_shape(
+    frame: pl.LazyFrame,
+    plans: list[_Column],
+    counts: dict[int, dict[str, Any]],
+    extra: Extra | None,
+) -> list[_Column]:
+    """Columns with a value of another shape than their first ones, counted again with every
+    rule (one more reading of those columns only)."""
+    off = [p for p in plans if p.shape is not None and counts.get(p.index, {}).get("off_shape")]
+    if not off:
+        return plans
+    full = {p.index: replace(p, shape=None) for p in off}
+    counts.update(_count(frame, list(full.values()), extra))
+    return [full.get(p.index, p) for p in plans]
+
+
+def _nir_shaped(counts: dict[int, dict[str, Any]], plan: _Column) -> bool:
+    return int(counts.get(plan.index, {}).get("nir_shape") or 0) >= MIN_MATCHES
+
+
+def _count(
+    frame: pl.LazyFrame, plans: Sequence[_Column], extra: Extra | None = None
+) -> dict[int, dict[str, Any]]:
     """The aggregates of every column, one streaming pass per batch of columns."""
     batches: list[list[_Column]] = [[]]
     size = 0
     for plan in plans:
-        n = len(plan.aggregates())
+        n = len(plan.aggregates(extra))
         if not n:
             continue
         # One query per batch: polars plans a query of tens of thousands of expressions (a
@@ -609,8 +728,10 @@ def _count(frame: pl.LazyFrame, plans: Sequence[_Column]) -> dict[int, dict[str,
     for batch in batches:
         if not batch:
             continue
-        query = _prepare(frame, batch).select(
-            e.alias(f"{plan.index}/{key}") for plan in batch for key, e in plan.aggregates().items()
+        query = _prepare(frame, batch, derived=False).select(
+            e.alias(f"{plan.index}/{key}")
+            for plan in batch
+            for key, e in plan.aggregates(extra).items()
         )
         row = query.collect(engine="streaming").row(0, named=True)
         for name, value in row.items():
@@ -619,11 +740,31 @@ def _count(frame: pl.LazyFrame, plans: Sequence[_Column]) -> dict[int, dict[str,
     return counts
 
 
-def _prepare(frame: pl.LazyFrame, plans: Sequence[_Column]) -> pl.LazyFrame:
-    """The frame reduced to the prepared values of these columns (stages one and one and a half)."""
+def _count_nirs(
+    frame: pl.LazyFrame, plans: Sequence[_Column], counts: dict[int, dict[str, Any]]
+) -> None:
+    """Valid NIR keys, counted in one more pass over only the columns holding NIR shapes."""
+    if not plans:
+        return
+    query = _prepare(frame, plans).select(
+        plan.nir_matcher().sum().alias(f"{plan.index}") for plan in plans
+    )
+    row = query.collect(engine="streaming").row(0, named=True)
+    for plan in plans:
+        counts.setdefault(plan.index, {})[IdRule.NIR] = row[f"{plan.index}"]
+
+
+def _prepare(
+    frame: pl.LazyFrame, plans: Sequence[_Column], *, derived: bool = True
+) -> pl.LazyFrame:
+    """The frame reduced to the prepared values of these columns (and, for the NIR's key check,
+    their compact form)."""
+    trimmed = [e.alias(k) for plan in plans for k, e in plan.trimmed().items()]
     values = [e.alias(k) for plan in plans for k, e in plan.prepared().items()]
-    derived = [e.alias(k) for plan in plans for k, e in plan.derived().items()]
-    return frame.select(values).with_columns(derived)
+    prepared = frame.select(trimmed).select(values)
+    if not derived:
+        return prepared
+    return prepared.with_columns(e.alias(k) for plan in plans for k, e in plan.derived().items())
 
 
 def _examples(

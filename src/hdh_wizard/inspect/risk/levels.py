@@ -149,6 +149,11 @@ def applied_loss(
     by_column: Mapping[str, ColumnRule] = {r.column: r for r in rules}
     per_column: list[float] = []
     for name in quasi:
+        if name not in by_column:
+            # Level 0 is the values themselves (`Hierarchy.levels[0]`): each covers only itself,
+            # a Loss of 0 (`normalise_loss`'s low end) known without reading the column.
+            per_column.append(0.0)
+            continue
         counts = (
             frame.group_by(column(frame, name).cast(pl.String).fill_null("").alias("v"))
             .agg(pl.len().alias("n"))

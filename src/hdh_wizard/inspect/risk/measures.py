@@ -39,6 +39,7 @@ MAX_THRESHOLD = 1_000
 # The classes are counted from the hashes' file in partitions of about this many records: the
 # memory a partition's grouping takes (with its hash tables) stays well under 1 GiB.
 PARTITION_ROWS = 4_000_000
+SMALLEST_KEPT = 50  # small classes whose keys are kept for the report (it shows the first ones)
 # Inference: a class where one sensitive value reaches this share tells it for its records.
 DEFAULT_CONFIDENCE = 0.9
 _SEED = 0x4844482D  # any fixed seed: hashes are compared within one query only
@@ -93,6 +94,9 @@ class RiskMeasures:
     unique_records: int  # records alone in their class
     size_histogram: tuple[int, ...]  # records per SIZE_BUCKETS entry
     diversity: tuple[Diversity, ...]
+    # Keys (hashes) of up to SMALLEST_KEPT smallest classes under the threshold, smallest first:
+    # the report fetches their values (`classes_of_keys`) without grouping the whole table again.
+    smallest: tuple[int, ...] = ()
 
     @property
     def share_in_small(self) -> float:
@@ -172,36 +176,77 @@ def measure_risk(
     lies whole in one partition). Memory stays flat whatever the file's size or its number of
     classes. Raises polars errors on unreadable data, and `Cancelled` between partitions.
     """
-    if quasi:
-        key = pl.struct([column(frame, c).cast(pl.String) for c in quasi]).hash(_SEED)
-    else:  # every quasi-identifier dropped: all records form one class
-        key = pl.lit(0, dtype=pl.UInt64)
+    return measure_with_guard(frame, quasi, sensitive, threshold, (), progress, confidence)[0]
+
+
+def measure_with_guard(
+    frame: pl.LazyFrame,
+    quasi: Sequence[str],
+    sensitive: Sequence[str],
+    threshold: int,
+    guard: Sequence[str],
+    progress: Progress | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> tuple[RiskMeasures, RiskMeasures | None]:
+    """`measure_risk`, and in the same reading of the file the classes of the `guard` columns
+    (None without any): their records are then counted as the quasi-identifiers' are, from a
+    second hash per record written beside the class key."""
+    key = class_key(frame, quasi)
     values = [
         column(frame, a).cast(pl.String).hash(_SEED).alias(f"__v{i}")
         for i, a in enumerate(sensitive)
     ]
+    if guard:
+        row = pl.struct([column(frame, c).cast(pl.String) for c in guard]).hash(_SEED)
+        values.append(row.alias("__guard"))
     if progress is not None:
         progress.check()
     with tempfile.TemporaryDirectory(prefix="hdh-wizard-classes-") as scratch:
         hashes = Path(scratch) / "classes.arrow"
         frame.select(key.alias("__class"), *values).sink_ipc(hashes)
-        records = pl.scan_ipc(hashes).select(pl.len()).collect().item()
-        partitions = max(1, -(-records // PARTITION_ROWS))
-        summary: list[pl.DataFrame] = []
-        found: list[list[pl.DataFrame]] = [[] for _ in sensitive]
-        for part in range(partitions):
+        measured = _measure_hashes(
+            hashes, "__class", quasi, sensitive, threshold, progress, confidence
+        )
+        guarded = (
+            _measure_hashes(hashes, "__guard", guard, (), threshold, progress, confidence)
+            if guard
+            else None
+        )
+    return measured, guarded
+
+
+def _measure_hashes(
+    hashes: Path,
+    key: str,
+    quasi: Sequence[str],
+    sensitive: Sequence[str],
+    threshold: int,
+    progress: Progress | None,
+    confidence: float,
+) -> RiskMeasures:
+    """The classes of `key` in the hashes' file, counted in partitions."""
+    records = pl.scan_ipc(hashes).select(pl.len()).collect().item()
+    partitions = max(1, -(-records // PARTITION_ROWS))
+    summary: list[pl.DataFrame] = []
+    smallest: list[pl.DataFrame] = []
+    found: list[list[pl.DataFrame]] = [[] for _ in sensitive]
+    for part in range(partitions):
+        if progress is not None:
+            progress.check()
+        rows = pl.scan_ipc(hashes).select(
+            pl.col(key).alias("__class"), *(pl.col(f"__v{i}") for i in range(len(sensitive)))
+        )
+        if partitions > 1:
+            rows = rows.filter(pl.col("__class") % partitions == part)
+        sizes = rows.group_by("__class").agg(pl.len().alias("n")).collect(engine="streaming")
+        summary.append(sizes.select(_class_stats(threshold)))
+        small = sizes.filter(pl.col("n") < threshold).sort(["n", "__class"]).head(SMALLEST_KEPT)
+        smallest.append(small)
+        for i, attribute in enumerate(sensitive):
             if progress is not None:
                 progress.check()
-            rows = pl.scan_ipc(hashes)
-            if partitions > 1:
-                rows = rows.filter(pl.col("__class") % partitions == part)
-            sizes = rows.group_by("__class").agg(pl.len().alias("n"))
-            summary.append(sizes.select(_class_stats(threshold)).collect(engine="streaming"))
-            for i, attribute in enumerate(sensitive):
-                if progress is not None:
-                    progress.check()
-                    progress.current = attribute
-                found[i].append(_classes_of(rows, f"__v{i}", confidence))
+                progress.current = attribute
+            found[i].append(_classes_of(rows, f"__v{i}", confidence))
     totals = _combine(pl.concat(summary), _CLASS_TOTALS)
     diversity = [
         _diversity(attribute, _combine(pl.concat(parts), _DIVERSITY_TOTALS), confidence)
@@ -218,6 +263,30 @@ def measure_risk(
         unique_records=totals["unique_records"] or 0,
         size_histogram=tuple(totals[f"bucket_{i}"] or 0 for i in range(len(SIZE_BUCKETS))),
         diversity=tuple(diversity),
+        smallest=tuple(
+            pl.concat(smallest).sort(["n", "__class"]).head(SMALLEST_KEPT)["__class"].to_list()
+        ),
+    )
+
+
+def class_key(frame: pl.LazyFrame, quasi: Sequence[str]) -> pl.Expr:
+    """A record's class: the 64-bit hash of its quasi-identifiers' values (as text)."""
+    if not quasi:  # every quasi-identifier dropped: all records form one class
+        return pl.lit(0, dtype=pl.UInt64)
+    return pl.struct([column(frame, c).cast(pl.String) for c in quasi]).hash(_SEED)
+
+
+def classes_of_keys(frame: pl.LazyFrame, quasi: Sequence[str], keys: Sequence[int]) -> pl.DataFrame:
+    """The values (columns k0, k1…) and size (n) of the classes with these keys: one streaming
+    pass that keeps only their records, so memory holds these classes, never the table's."""
+    values = [column(frame, c).cast(pl.String).alias(f"k{i}") for i, c in enumerate(quasi)]
+    wanted = pl.Series(list(keys), dtype=pl.UInt64)
+    return (
+        frame.select(class_key(frame, quasi).alias("__class"), *values)
+        .filter(pl.col("__class").is_in(wanted.implode()))
+        .group_by([f"k{i}" for i in range(len(quasi))])
+        .agg(pl.len().alias("n"))
+        .collect(engine="streaming")
     )
 
 

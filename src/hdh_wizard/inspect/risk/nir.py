@@ -34,6 +34,31 @@ SHAPE = (
     r"[0-9]{3}"  # order number
     r"[0-9]{2}$"  # key
 )
+# The same shape, each character a class (alternatives for the month and the département), so
+# that separators can be allowed between any two of them: `SPACED_SHAPE` matches a value exactly
+# when the value with its separators removed matches `SHAPE`. One regex then tells, in the
+# identifier scan's single pass, which columns hold NIR-shaped values; the costlier key check
+# (separators removed, Corsica's letters replaced, a modulus) runs only on those columns.
+_DIGIT = "[0-9]"
+_SHAPE_PARTS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("[123478]",),),
+    ((_DIGIT,),),
+    ((_DIGIT,),),
+    (("0", "[1-9]"), ("1", "[0-2]"), ("[2-3]", _DIGIT), ("4", "[0-2]"), ("[5-9]", _DIGIT)),
+    (("2", "[ABab]"), (_DIGIT, _DIGIT)),
+    *(((_DIGIT,),) for _ in range(3 + 3 + 2)),  # commune, order number, key
+)
+
+
+def _shape_with_gaps(gap: str) -> str:
+    groups = []
+    for alternatives in _SHAPE_PARTS:
+        joined = [gap.join(chars) for chars in alternatives]
+        groups.append(joined[0] if len(joined) == 1 else "(?:" + "|".join(joined) + ")")
+    return "^" + gap + gap.join(groups) + gap + "$"
+
+
+SPACED_SHAPE = _shape_with_gaps(SEPARATORS + "*")
 BODY = 13
 MODULUS = 97
 # Corsica's letters stand for these numbers in the key computation.

@@ -22,7 +22,7 @@ from hdh_wizard.inspect.risk.identifiers import Finding, Role
 from hdh_wizard.inspect.risk.levels import applied_loss
 from hdh_wizard.inspect.risk.linkability import LinkReason
 from hdh_wizard.inspect.risk.masking import mask
-from hdh_wizard.inspect.risk.measures import SIZE_BUCKETS, RiskMeasures
+from hdh_wizard.inspect.risk.measures import SIZE_BUCKETS, RiskMeasures, classes_of_keys
 from hdh_wizard.inspect.risk.slide_privacy import ImagePrivacyReport
 from hdh_wizard.inspect.risk.tables import Table, column
 from hdh_wizard.inspect.risk.verdicts import Verdict
@@ -280,8 +280,9 @@ def _verdict_json(verdict: Verdict) -> dict[str, Any]:
 
 def describe_table(table: Table, risk: TableRisk, shown: int = AT_RISK_SHOWN) -> TableDetails:
     """Per rule, the values changed, unread and suppressed; the smallest classes under the
-    threshold (keys masked where a column identifies); ARX's Loss of the rules. Two or three
-    streaming passes over the table, whatever its size."""
+    threshold (keys masked where a column identifies), fetched by the keys the measure kept;
+    ARX's Loss of the rules. At most a few streaming passes over the table (one per rule's
+    column for the Loss), memory flat whatever its size or number of classes."""
     frame = table.frame
     choice = risk.choice
     counts = _rule_counts(frame, choice.rules)
@@ -289,15 +290,11 @@ def describe_table(table: Table, risk: TableRisk, shown: int = AT_RISK_SHOWN) ->
     published = generalise(frame, choice.rules)
     classes: tuple[RiskClass, ...] = ()
     total = 0
-    if kept:
-        keys = [column(published, c).cast(pl.String).alias(f"k{i}") for i, c in enumerate(kept)]
-        small = (
-            published.group_by(keys)
-            .agg(pl.len().alias("n"))
-            .filter(pl.col("n") < choice.threshold)
-            .collect(engine="streaming")
-        )
-        total = small.height
+    measured = risk.final
+    if kept and measured.small_classes:
+        # The measure kept the smallest classes' keys: only their records are read again.
+        small = classes_of_keys(published, kept, measured.smallest)
+        total = measured.small_classes
         smallest = small.sort(["n", *(f"k{i}" for i in range(len(kept)))], nulls_last=True)
         masked = identifying_columns(risk)
         classes = tuple(
