@@ -9,6 +9,9 @@ says they belong to a place or a thing ("nom_etablissement", "drug_name").
 Content rules run as one lazy polars query per batch of at most 2 000 expressions, collected
 with the streaming engine: the file is read in chunks, memory stays flat whatever its size.
 Then one small query per finding fetches a few matching values, masked before they leave here.
+A column whose first values all have a plain shape (small numbers, short words, dates, digits)
+skips the rules that cannot match it, and is read again with every rule if a later value does
+not have that shape; the NIR's key is checked only where NIR-shaped values were found.
 Other dtypes than text are cast to text: integers for NIRs and codes, dates for birth dates.
 
 When a content rule fires (`matches` and `values` count values over the whole file; "values" are
@@ -442,8 +445,9 @@ class _Column:
     index: int
     name: str
     dtype: pl.DataType
-    # A shape every value is expected to have (PLAIN_SHAPES): the content rules, which cannot
-    # match it, are replaced by a count of the values that do not have it. None: every rule.
+    # A shape every value is expected to have: with one of PLAIN_SHAPES, the content rules (none
+    # can match it) are replaced by a count of the values that do not have it; with DIGITS_SHAPE,
+    # only the number rules run, beside that count. None: every rule.
     shape: str | None = None
 
     @property
