@@ -261,3 +261,20 @@ def test_the_hash_collision_bound_is_stated_and_small() -> None:
     assert measures.collision_bound(20_000_000) < 1.1e-5
     assert measures.collision_bound(1_000_000) < 3e-8
     assert "2^65" in (measures.__doc__ or "")
+
+
+@pytest.mark.parametrize("partition_rows", [measures.PARTITION_ROWS, 400])
+def test_distinct_values_are_counted_exactly_in_one_reading_whatever_the_partitions(
+    partition_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(measures, "PARTITION_ROWS", partition_rows)  # 400: five partitions
+    rows = 2_000
+    frame = pl.DataFrame(
+        {
+            "sejour": [f"S{i}" for i in range(rows)],
+            "unite": [f"U{i % 37}" if i % 9 else None for i in range(rows)],
+        }
+    ).lazy()
+    found = measures.count_distinct(frame, {"sejour": pl.col("sejour"), "unite": pl.col("unite")})
+    assert found == {"sejour": rows, "unite": 37}  # null is no value
+    assert measures.count_distinct(frame, {}) == {}
