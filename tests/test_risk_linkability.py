@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 import pytest
 
 from hdh_wizard.inspect.risk import linkability
+from hdh_wizard.inspect.risk.analysis import Choice, assess, scan_table
+from hdh_wizard.inspect.risk.generalise import Coarsening, ColumnRule
 from hdh_wizard.inspect.risk.linkability import (
     NEAR_UNIQUE,
     LinkReason,
@@ -13,6 +17,7 @@ from hdh_wizard.inspect.risk.linkability import (
     content_and_facts,
     find_links,
 )
+from hdh_wizard.inspect.risk.tables import Table
 
 
 def _frame(columns: dict[str, list[str | None]]) -> pl.LazyFrame:
@@ -48,13 +53,13 @@ def test_only_columns_that_could_be_near_unique_are_counted_exactly(
     """The estimate sorts columns out (far below the bound); any that could reach it is counted
     exactly, so the estimate never decides a verdict."""
     counted: list[str] = []
-    exact = linkability._exact_distinct
+    exact = linkability.count_distinct
 
-    def spy(frame: pl.LazyFrame, names: list[str]) -> dict[str, int]:
-        counted.extend(names)
-        return exact(frame, names)
+    def spy(frame: pl.LazyFrame, values: Mapping[str, pl.Expr]) -> dict[str, int]:
+        counted.extend(values)
+        return exact(frame, values)
 
-    monkeypatch.setattr(linkability, "_exact_distinct", spy)
+    monkeypatch.setattr(linkability, "count_distinct", spy)
     rows = 200_000
     index = pl.int_range(rows, eager=True)
     frame = pl.DataFrame(
@@ -86,3 +91,24 @@ def test_the_facts_come_from_the_identifier_scan_pass() -> None:
     dates = {f.name: f.day_dates for f in facts}
     assert dates == {"telephone_contact": 0, "date_sortie": 50}
     assert facts[0].distinct == _exact(values)
+
+
+def test_the_assessment_counts_the_candidates_in_the_measures_reading() -> None:
+    """The scan leaves near-unique candidates estimated; the measure's own reading counts them,
+    so a verdict never rests on the estimate, before or after the rules."""
+    rows = 5_000
+    index = pl.int_range(rows, eager=True)
+    frame = pl.DataFrame(
+        {
+            "numero": "N" + (index % (rows * 9 // 10)).cast(pl.String),  # 90 %: the bound
+            "age": (20 + index % 50).cast(pl.String),
+            "sexe": pl.Series(["F", "M"] * (rows // 2)),
+        }
+    ).lazy()
+    table = Table("t.csv", frame)
+    scan = scan_table(table)
+    for rules in ((), (ColumnRule("age", Coarsening.AGE_10),)):
+        risk = assess(table, scan, Choice(("age", "sexe"), rules=rules))
+        (link,) = [x for x in risk.links if x.column == "numero"]
+        assert link.reason is LinkReason.PERSISTENT_ID
+        assert link.share == pytest.approx(0.9)  # exactly 4 500 of 5 000

@@ -30,10 +30,13 @@ from hdh_wizard.inspect.risk.linkability import (
     ColumnFacts,
     Link,
     LinkReason,
+    candidates,
     column_facts,
     content_and_facts,
+    distinct_values,
     find_links,
     persistent_identifier_name,
+    with_exact,
 )
 from hdh_wizard.inspect.risk.measures import (
     DEFAULT_THRESHOLD,
@@ -72,8 +75,8 @@ class TableScan:
     columns: tuple[str, ...]
     findings: tuple[Finding, ...]
     roles: dict[str, Role]  # proposed; the partner confirms or edits them
-    # What links in each column (distinct values, exact dates), read in the scan's own pass: a
-    # choice without rules publishes the columns as they are and needs no other reading for it.
+    # What links in each column (distinct values, exact dates), read in the scan's own pass; the
+    # columns that could be near-unique are counted exactly by `assess`, in the measure's pass.
     facts: tuple[ColumnFacts, ...] = ()
 
     def with_role(self, role: Role) -> tuple[str, ...]:
@@ -143,7 +146,8 @@ def scan_table(table: Table) -> TableScan:
     links in each column: one reading of the file (and a short one per finding's examples)."""
     columns = tuple(table.columns)
     with phase("identifiers"):
-        found, facts = content_and_facts(table.frame, columns)
+        # The near-unique candidates stay estimated: `assess` counts them in its own reading.
+        found, facts = content_and_facts(table.frame, columns, exact=False)
     findings = tuple(found)
     roles = propose_roles(columns, findings)
     return TableScan(table.name, columns, findings, roles, tuple(facts))
@@ -219,20 +223,26 @@ def assess(
 
     check_choice(scan, choice)
     if not choice.rules:
+        # The facts' candidates for near-unique are counted exactly in the measure's reading. A
+        # scan made by hand (tests, an older cache) may not carry its facts: they are read then.
+        if len(scan.facts) == len(scan.columns):
+            facts = list(scan.facts)
+            frame, distinct = distinct_values(table.frame, candidates(facts))
+        else:
+            facts = column_facts(table.frame)
+            frame, distinct = table.frame, {}
         with phase("measures"):
-            original, guard = measure_with_guard(
-                table.frame,
+            original, guard, counted = measure_with_guard(
+                frame,
                 choice.quasi,
                 choice.sensitive,
                 choice.threshold,
                 _guarded(scan.columns, choice),
                 progress,
+                distinct=distinct,
             )
         one_pass()
-        with phase("linkability"):
-            # A scan made by hand (tests, an older cache) may not carry its facts.
-            facts = scan.facts if len(scan.facts) == len(scan.columns) else None
-            links = find_links(facts or column_facts(table.frame), scan.findings)
+        links = find_links(with_exact(facts, counted), scan.findings)
         return TableRisk(
             scan,
             choice,
@@ -248,28 +258,35 @@ def assess(
             table.frame, choice.quasi, choice.sensitive, choice.threshold, progress
         )
     one_pass()
-    frame = generalise(table.frame, choice.rules)
+    generalised = generalise(table.frame, choice.rules)
     kept = tuple(c for c in scan.columns if c not in choice.dropped)
     quasi = tuple(c for c in choice.quasi if c not in choice.dropped)
     sensitive = tuple(c for c in choice.sensitive if c not in choice.dropped)
-    with phase("measures"):
-        published, guard = measure_with_guard(
-            frame, quasi, sensitive, choice.threshold, _guarded(kept, choice), progress
-        )
-    one_pass()
     if progress is not None:
         progress.check()
     with phase("identifiers"):
-        found, published_facts = content_and_facts(frame, kept)
+        found, estimated = content_and_facts(generalised, kept, exact=False)
     findings = tuple(found)
+    one_pass()
+    frame, distinct = distinct_values(generalised, candidates(estimated))
+    with phase("measures"):
+        published, guard, counted = measure_with_guard(
+            frame,
+            quasi,
+            sensitive,
+            choice.threshold,
+            _guarded(kept, choice),
+            progress,
+            distinct=distinct,
+        )
+    one_pass()
     # A re-keyed identifier still tells the release's records apart, but links them to nothing
     # outside it (its codes are new): it is no longer a persistent identifier.
     links = [
         x
-        for x in find_links(published_facts, findings)
+        for x in find_links(with_exact(estimated, counted), findings)
         if not (x.reason is LinkReason.PERSISTENT_ID and x.column in choice.rekeyed)
     ]
-    one_pass()
     return TableRisk(
         scan,
         choice,

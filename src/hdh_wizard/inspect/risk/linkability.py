@@ -20,8 +20,8 @@ with a probability under n²/2^65 (about 10^-5 for 20 million distinct values).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -44,6 +44,7 @@ NEAR_UNIQUE = 0.9  # share of distinct values above which a column acts as an id
 MIN_VALUES = 20  # below, every column of a tiny table would look unique
 EXACT_DATES = 0.9  # share of day-precision dates for a date column to count as exact
 CANDIDATE_SHARE = 0.45  # estimated distinct share from which a column is counted exactly
+_STAGED = "__hdh_wizard_distinct_"  # columns added to count distinct values (never a file's)
 _DAY_DATE = (
     r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}"
     r"|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?:$|[\sT])"
@@ -111,26 +112,54 @@ class Link:
 
 
 def column_facts(frame: pl.LazyFrame, columns: Sequence[str] | None = None) -> list[ColumnFacts]:
-    """Non-empty values, distinct values and day-precision dates per column (one streaming pass,
-    plus one exact count per column whose distinct share is close to the near-unique bound)."""
+    """Non-empty values, distinct values and day-precision dates per column: one streaming pass,
+    and one more over the columns that could be near-unique, counted exactly."""
     return content_and_facts(frame, columns)[1]
 
 
 def content_and_facts(
-    frame: pl.LazyFrame, columns: Sequence[str] | None = None
+    frame: pl.LazyFrame, columns: Sequence[str] | None = None, *, exact: bool = True
 ) -> tuple[list[Finding], list[ColumnFacts]]:
-    """What identifies in the columns (`find_identifiers`) and their facts, read in one pass."""
+    """What identifies in the columns (`find_identifiers`) and their facts, read in one pass.
+
+    With `exact=False`, the distinct values of the `candidates` are left estimated: the caller
+    counts them in a reading it makes anyway (`distinct_values`, then `with_exact`)."""
     findings, counts = scan_columns(frame, columns, _fact_aggregates)
     names = frame.collect_schema().names() if columns is None else list(columns)
     facts = [_facts(name, counts.get(name, {})) for name in names]
-    doubtful = [fact.name for fact in facts if _candidate(fact)]
-    if doubtful:
-        exact = _exact_distinct(frame, doubtful)
-        facts = [
-            ColumnFacts(f.name, f.values, exact[f.name], f.day_dates) if f.name in exact else f
-            for f in facts
-        ]
+    if exact:
+        facts = with_exact(facts, count_distinct(*distinct_values(frame, candidates(facts))))
     return findings, facts
+
+
+def candidates(facts: Sequence[ColumnFacts]) -> list[str]:
+    """The columns whose estimate could reach the near-unique bound: to be counted exactly."""
+    return [f.name for f in facts if f.values >= MIN_VALUES and f.distinct_share >= CANDIDATE_SHARE]
+
+
+def distinct_values(
+    frame: pl.LazyFrame, names: Sequence[str]
+) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
+    """The frame with these columns' values as the facts count them (trimmed; blanks and
+    missing-value markers null), added after its own columns, and their expressions by name:
+    for `measures.count_distinct` or `measure_with_guard`."""
+    # Trimmed in a stage of its own: in one expression, polars would trim each value thrice.
+    staged = frame.with_columns(
+        column(frame, name).cast(pl.String).str.strip_chars().alias(f"{_STAGED}{i}")
+        for i, name in enumerate(names)
+    )
+    values: dict[str, pl.Expr] = {}
+    for i, name in enumerate(names):
+        text = pl.col(f"{_STAGED}{i}")
+        values[name] = pl.when((text.str.len_bytes() > 0) & ~text.is_in(MISSING)).then(text)
+    return staged, values
+
+
+def with_exact(facts: Sequence[ColumnFacts], distinct: Mapping[str, int]) -> list[ColumnFacts]:
+    return [
+        replace(f, distinct=min(distinct[f.name], f.values)) if f.name in distinct else f
+        for f in facts
+    ]
 
 
 def _fact_aggregates(value: pl.Expr, shape: str | None) -> dict[str, pl.Expr]:
@@ -148,30 +177,11 @@ def _fact_aggregates(value: pl.Expr, shape: str | None) -> dict[str, pl.Expr]:
 
 
 def _facts(name: str, counts: dict[str, Any]) -> ColumnFacts:
-    """The facts with the distinct values estimated (`_exact_distinct` may count them)."""
+    """The facts with the distinct values estimated (`with_exact` replaces the candidates')."""
     values = int(counts.get("values") or 0)
     distinct = int(counts.get("estimate") or 0) - (1 if counts.get("has_null") else 0)
     day_dates = int(counts.get("day_dates") or 0)
     return ColumnFacts(name, values, max(0, min(distinct, values)), day_dates)
-
-
-def _candidate(fact: ColumnFacts) -> bool:
-    """Whether the column could be near-unique: its estimate is not far below the bound."""
-    return fact.values >= MIN_VALUES and fact.distinct_share >= CANDIDATE_SHARE
-
-
-def _exact_distinct(frame: pl.LazyFrame, names: Sequence[str]) -> dict[str, int]:
-    """Distinct non-empty values of these columns, counted exactly in one more reading."""
-    # Trimmed in a stage of its own: in one expression, polars would trim each value thrice.
-    trimmed = frame.select(
-        column(frame, name).cast(pl.String).str.strip_chars().alias(f"t{i}")
-        for i, name in enumerate(names)
-    )
-    values = {}
-    for i, name in enumerate(names):
-        text = pl.col(f"t{i}")
-        values[name] = pl.when((text.str.len_bytes() > 0) & ~text.is_in(MISSING)).then(text)
-    return count_distinct(trimmed, values)
 
 
 def find_links(facts: Sequence[ColumnFacts], findings: Sequence[Finding]) -> list[Link]:

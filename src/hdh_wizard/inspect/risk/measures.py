@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -178,7 +178,13 @@ def measure_risk(
     lies whole in one partition). Memory stays flat whatever the file's size or its number of
     classes. Raises polars errors on unreadable data, and `Cancelled` between partitions.
     """
-    return measure_with_guard(frame, quasi, sensitive, threshold, (), progress, confidence)[0]
+    return measure_with_guard(frame, quasi, sensitive, threshold, (), progress, confidence).classes
+
+
+class Measured(NamedTuple):
+    classes: RiskMeasures
+    guard: RiskMeasures | None  # the guard columns' classes; None without any
+    distinct: dict[str, int]  # distinct non-null values of each `distinct` expression
 
 
 def measure_with_guard(
@@ -189,10 +195,12 @@ def measure_with_guard(
     guard: Sequence[str],
     progress: Progress | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
-) -> tuple[RiskMeasures, RiskMeasures | None]:
+    distinct: Mapping[str, pl.Expr] | None = None,
+) -> Measured:
     """`measure_risk`, and in the same reading of the file the classes of the `guard` columns
-    (None without any): their records are then counted as the quasi-identifiers' are, from a
-    second hash per record written beside the class key."""
+    (their records counted as the quasi-identifiers' are, from a second hash per record written
+    beside the class key) and the exact distinct values of the `distinct` expressions (as
+    `count_distinct` counts them)."""
     key = class_key(frame, quasi)
     values = [
         column(frame, a).cast(pl.String).hash(_SEED).alias(f"__v{i}")
@@ -201,6 +209,7 @@ def measure_with_guard(
     if guard:
         row = pl.struct([column(frame, c).cast(pl.String) for c in guard]).hash(_SEED)
         values.append(row.alias("__guard"))
+    values += _hashed_values(distinct or {})
     if progress is not None:
         progress.check()
     with tempfile.TemporaryDirectory(prefix="hdh-wizard-classes-") as scratch:
@@ -214,7 +223,8 @@ def measure_with_guard(
             if guard
             else None
         )
-    return measured, guarded
+        counted = _count_hashes(hashes, list(distinct or {}))
+    return Measured(measured, guarded, counted)
 
 
 def _measure_hashes(
@@ -278,28 +288,38 @@ def count_distinct(frame: pl.LazyFrame, values: Mapping[str, pl.Expr]) -> dict[s
     """
     if not values:
         return {}
-    hashed = [
+    with tempfile.TemporaryDirectory(prefix="hdh-wizard-distinct-") as scratch:
+        hashes = Path(scratch) / "values.arrow"
+        frame.select(_hashed_values(values)).sink_ipc(hashes)
+        return _count_hashes(hashes, list(values))
+
+
+def _hashed_values(values: Mapping[str, pl.Expr]) -> list[pl.Expr]:
+    return [
         pl.when(e.is_not_null()).then(e.hash(_SEED)).alias(f"__d{i}")
         for i, e in enumerate(values.values())
     ]
+
+
+def _count_hashes(hashes: Path, names: Sequence[str]) -> dict[str, int]:
+    """The distinct hashes of each `__d<i>` column of the file, counted in partitions."""
+    if not names:
+        return {}
+    records = pl.scan_ipc(hashes).select(pl.len()).collect().item()
+    partitions = max(1, -(-records // PARTITION_ROWS))
     found: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(prefix="hdh-wizard-distinct-") as scratch:
-        hashes = Path(scratch) / "values.arrow"
-        frame.select(hashed).sink_ipc(hashes)
-        records = pl.scan_ipc(hashes).select(pl.len()).collect().item()
-        partitions = max(1, -(-records // PARTITION_ROWS))
-        for i, name in enumerate(values):
-            value = pl.col(f"__d{i}")
-            counts = [
-                pl.scan_ipc(hashes)
-                .select(value)
-                .filter(value.is_not_null() & (value % partitions == part))
-                .select(value.n_unique())
-                .collect(engine="streaming")
-                .item()
-                for part in range(partitions)
-            ]
-            found[name] = int(sum(counts))
+    for i, name in enumerate(names):
+        value = pl.col(f"__d{i}")
+        counts = [
+            pl.scan_ipc(hashes)
+            .select(value)
+            .filter(value.is_not_null() & (value % partitions == part))
+            .select(value.n_unique())
+            .collect(engine="streaming")
+            .item()
+            for part in range(partitions)
+        ]
+        found[name] = int(sum(counts))
     return found
 
 
