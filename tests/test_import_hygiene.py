@@ -38,6 +38,7 @@ BELOW_UI = (
     "crash",
     "redact",
     "demo",
+    "phases",
 )
 UPWARD = ("textual", "hdh_wizard.ui", "hdh_wizard.cli")
 # The one import of ui the command makes: the TUI's launcher.
