@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hdh_wizard.cli.main import main
+from hdh_wizard.phases import ENV, read_phases
 
 pytestmark = pytest.mark.usefixtures("french_cli_in_tmp_path")
 
@@ -220,3 +221,23 @@ def test_convert_with_nothing_to_convert_says_so(
     assert main(["convert", "bon.csv"]) == 0
     assert "Rien à convertir." in capsys.readouterr().out
     assert not (tmp_path / "publish").exists()
+
+
+# --- where the time goes --------------------------------------------------------------------
+
+
+def test_check_writes_its_phases_when_asked_and_nothing_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The benchmarks read the breakdown of `check` from the file HDH_WIZARD_PHASES names."""
+    path = _write(tmp_path / "donnees" / "bon.csv", b"id,nom\n1,Ana\n2,Eve\n")
+    phases_file = tmp_path / "phases.jsonl"
+    monkeypatch.delenv(ENV, raising=False)
+    assert main(["check", "--json", str(path)]) == 0
+    assert not phases_file.exists()
+    monkeypatch.setenv(ENV, str(phases_file))
+    assert main(["check", "--json", str(path)]) == 0
+    phases = read_phases(phases_file)
+    assert {"check.inventory", "check.sniff", "check.profile.pass", "check.inspect"} <= set(phases)
+    assert "check.profile.exact_distinct" in phases  # timed even when it has nothing to count
+    assert phases["check.inspect"]["cpu"] >= phases["check.profile.pass"]["cpu"]

@@ -16,6 +16,7 @@ from hdh_wizard.inspect.convert import convert, source_encoding
 from hdh_wizard.inspect.csv_dialect import encoding_name
 from hdh_wizard.inspect.inspection import InventoryEntry, Skipped, inspect_file, inventory
 from hdh_wizard.inspect.report import FileReport, Verdict, report_to_json
+from hdh_wizard.phases import phase
 from hdh_wizard.present.inspect_presenters import (
     column_text,
     file_summary,
@@ -28,13 +29,23 @@ USAGE_ERROR = 2
 
 
 def run_check(cat: Catalogue, paths: list[Path], *, as_json: bool, follow_links: bool) -> int:
-    entries, skipped = inventory(paths, Path.cwd(), follow_links)
+    with phase("check.inventory"):
+        entries, skipped = inventory(paths, Path.cwd(), follow_links)
     reports = []
     for entry in entries:
-        report = inspect_file(entry)
+        with phase("check.inspect"):
+            report = inspect_file(entry)
         reports.append(report)
         if not as_json:
-            print(report_text(cat, report), flush=True)
+            with phase("check.output"):
+                print(report_text(cat, report), flush=True)
+    with phase("check.output"):
+        return _finish(cat, reports, skipped, as_json=as_json)
+
+
+def _finish(
+    cat: Catalogue, reports: list[FileReport], skipped: list[Skipped], *, as_json: bool
+) -> int:
     total = sum(r.size for r in reports)
     if as_json:
         document = {

@@ -1,8 +1,9 @@
 """One streaming read of a file's bytes: its SHA-256 and the byte counts the checks compare against.
 
 Runs in its own thread beside the polars profile (hashlib releases the GIL on large buffers), so a
-file is hashed while it is parsed. Costly counts (`bytes.count` is ~1 GB/s) are only made when they
-are needed: a cheap `in` (memchr) first tells whether a chunk holds the byte at all.
+file is hashed while it is parsed. A byte is counted by numpy (a vectorised comparison, ~13 GB/s,
+against ~2 GB/s for `bytes.count`), and only when needed: a cheap `in` (memchr) first tells
+whether a chunk holds the byte at all.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from hdh_wizard.inspect.progress import Progress
 
@@ -42,20 +45,25 @@ def scan_bytes(path: Path, delimiter: bytes | None, progress: Progress | None = 
     counts = ByteCounts()
     digest = hashlib.sha256()
     previous_cr = False
+    buffer = bytearray(CHUNK)  # read into, chunk after chunk: no new 16 MiB object each time
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
+        while read := handle.readinto(buffer):
+            chunk = buffer if read == CHUNK else buffer[:read]
             digest.update(chunk)
             counts.size += len(chunk)
+            view = np.frombuffer(chunk, dtype=np.uint8)
             if delimiter is not None:
-                counts.delimiters += chunk.count(delimiter)
+                counts.delimiters += _count(chunk, view, delimiter)
             if b"\x00" in chunk:
-                counts.nul += chunk.count(b"\x00")
+                counts.nul += _count(chunk, view, b"\x00")
             if counts.ascii_only and not chunk.isascii():
                 counts.ascii_only = False
             if counts.cr or b"\r" in chunk:
-                counts.cr += chunk.count(b"\r")
-                counts.crlf += chunk.count(b"\r\n") + (previous_cr and chunk.startswith(b"\n"))
-                counts.lf += chunk.count(b"\n")
+                cr = view == ord("\r")
+                counts.cr += int(np.count_nonzero(cr))
+                crlf = np.count_nonzero(cr[:-1] & (view[1:] == ord("\n")))
+                counts.crlf += int(crlf) + (previous_cr and chunk.startswith(b"\n"))
+                counts.lf += _count(chunk, view, b"\n")
             elif not counts.lf_before_cr and b"\n" in chunk:
                 counts.lf_before_cr = True
             previous_cr = chunk.endswith(b"\r")
@@ -63,6 +71,13 @@ def scan_bytes(path: Path, delimiter: bytes | None, progress: Progress | None = 
                 progress.advance(len(chunk))
     counts.sha256 = digest.hexdigest()
     return counts
+
+
+def _count(chunk: bytearray, view: np.ndarray, byte: bytes) -> int:
+    """Occurrences of `byte` in `chunk` (`view`: the same bytes as an array)."""
+    if len(byte) != 1:
+        return chunk.count(byte)
+    return int(np.count_nonzero(view == byte[0]))
 
 
 def sha256_of(path: Path, progress: Progress | None = None) -> tuple[int, str]:

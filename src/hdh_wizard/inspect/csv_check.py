@@ -36,6 +36,7 @@ from hdh_wizard.inspect.report import (
 )
 from hdh_wizard.inspect.risk.identifiers import looks_identifying
 from hdh_wizard.inspect.transcode import MIXED, readable_as_utf8, transcode_to_utf8
+from hdh_wizard.phases import phase
 
 ENDING_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed", "\n": "LF"}
 DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab", "|": "|"}
@@ -57,24 +58,29 @@ def check_delimited(
 
     `identifying` tells the columns whose values no finding may quote (the samples of an
     uncertain encoding come from the others)."""
-    sniffed = sniff_dialect(path)
+    with phase("check.sniff"):
+        sniffed = sniff_dialect(path)
     if sniffed.dialect.encoding in UTF16:
         return _check_utf16(path, sniffed, progress, identifying)
     delimiter = sniffed.dialect.delimiter.encode()
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(scan_bytes, path, delimiter, progress)
         try:
-            profile, failure = _profile(path, sniffed, progress)
-            if failure is not None and failure.reason == "encoding":
-                # UTF-8 at the start, not further on: stray legacy bytes in a UTF-8 file.
-                sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding=MIXED))
+            # The byte scan (checksum, counts) runs beside: its CPU is counted here too.
+            with phase("check.profile+bytes"):
                 profile, failure = _profile(path, sniffed, progress)
-            if failure is not None and failure.reason == "too_many_fields":
-                # Rows longer than the header: profiled with their extra fields left out (as a
-                # short row's missing ones are empty), so the table still has its row count.
-                profile, _failure = _profile(path, sniffed, progress, truncate_ragged=True)
+                if failure is not None and failure.reason == "encoding":
+                    # UTF-8 at the start, not further on: stray legacy bytes in a UTF-8 file.
+                    sniffed = replace(sniffed, dialect=replace(sniffed.dialect, encoding=MIXED))
+                    profile, failure = _profile(path, sniffed, progress)
+                if failure is not None and failure.reason == "too_many_fields":
+                    # Rows longer than the header: profiled with their extra fields left out
+                    # (as a short row's missing ones are empty), so the table still has its
+                    # row count.
+                    profile, _failure = _profile(path, sniffed, progress, truncate_ragged=True)
         finally:
-            counts = counting.result()
+            with phase("check.bytes_after_profile"):
+                counts = counting.result()
     if progress is not None:
         progress.check()
     if profile is not None and profile.blank_rows and _empty_fields_rows(counts, profile, sniffed):
@@ -83,13 +89,15 @@ def check_delimited(
     problems = _format_problems(dialect)
     problems.extend(_uncertain_encoding(sniffed, identifying))
     if dialect.encoding == MIXED or counts.nul:
-        problems.extend(_byte_problems(path, dialect, progress))
+        with phase("check.diagnose_bytes"):
+            problems.extend(_byte_problems(path, dialect, progress))
     problems.extend(_header_problems(sniffed))
     expected_fields = len(sniffed.header)
     structural = failure is not None and failure.reason in ("too_many_fields", "unreadable")
     if structural or (profile is not None and not _fields_add_up(counts, profile, sniffed)):
         # The exact reading names the lines (a ragged row, a quote that never closes).
-        problems.extend(_ragged_problems(path, dialect, expected_fields, progress))
+        with phase("check.diagnose_rows"):
+            problems.extend(_ragged_problems(path, dialect, expected_fields, progress))
     if failure is not None and not any(p.severity is Severity.BLOCKING for p in problems):
         problems.append(Problem("table_unreadable", Severity.BLOCKING, {"detail": failure.detail}))
     if profile is None:

@@ -5,6 +5,13 @@ does not fit (a "NA" in a column of integers), polars names the column and that 
 again as text, its values classified by casting (how many fit the type is then reported).
 French conventions polars leaves as text (12,5 and 24/09/2018) are recognised from the sample and
 verified on the whole column.
+
+The pass computes each aggregation once: a column's values are converted to its type once (a
+column of their own), the distinct values of a column are counted exactly in the pass when its
+sample says they will be few (`_exact_in_first_pass`; by category ids, which stream side by side
+with flat memory), a column whose sample holds few values is checked against them (its bounds
+and distinct count are then the sample's). A pass of its own comes after only for what the
+sample could not foresee.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from hdh_wizard.inspect.tables import (
     needs_exact,
     type_of,
 )
+from hdh_wizard.phases import phase
 
 INFER_ROWS = 10_000
 EXACT_DISTINCT_SAMPLE_LIMIT = 1_000  # sample distinct values up to which the count is made exact
@@ -35,12 +43,15 @@ EXACT_DUPLICATES_MAX_BYTES = 256 * 1024 * 1024  # above, duplicate rows are not 
 EXAMPLES = 3
 MOSTLY = 0.95  # share of a sample's values that must fit a type for the column to have it
 EXPRESSIONS_PER_PASS = 2_000
+RECAPTURED_MIN = 20  # values of the sample's second half seen in its first, to guess from them
+LIKELY_WITHIN = 0.8  # a guess this far below the exact-count bound is counted in the first pass
 _PARSE_ERROR = re.compile(r"could not parse `.*?` as dtype `.*?` at column '(?P<column>.*?)'")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$|^[-+]?\d+$")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 DAY_FIRST = "%d/%m/%Y"
+_ABOVE_12 = "(?:1[3-9]|[2-9][0-9])"  # a day or a month part that is not a month
 ISO_DATE = "%Y-%m-%d"
 
 
@@ -126,39 +137,56 @@ def _profile_once(
     overrides: dict[str, pl.DataType],
     truncate_ragged: bool = False,
 ) -> Profile:
-    frame = scan(path, sniffed, overrides, truncate_ragged=truncate_ragged)
-    schema = frame.collect_schema()
-    names = schema.names()
-    sample = scan(
-        path, sniffed, {n: pl.String() for n in names}, infer=False, truncate_ragged=truncate_ragged
-    ).head(INFER_ROWS)
-    sample_frame = sample.collect()
-    typed_sample = frame.head(INFER_ROWS).collect()
-    delimiter = sniffed.dialect.delimiter
-    plans = [
-        _plan(
-            name, schema[name], sample_frame[name], typed_sample[name], name in overrides, delimiter
-        )
-        for name in names
-    ]
-    plans = _exact_in_first_pass(plans, _estimated_rows(path, sample_frame))
+    with phase("check.profile.sample"):
+        frame = scan(path, sniffed, overrides, truncate_ragged=truncate_ragged)
+        schema = frame.collect_schema()
+        names = schema.names()
+        sample = scan(
+            path,
+            sniffed,
+            {n: pl.String() for n in names},
+            infer=False,
+            truncate_ragged=truncate_ragged,
+        ).head(INFER_ROWS)
+        sample_frame = sample.collect()
+        typed_sample = frame.head(INFER_ROWS).collect()
+        delimiter = sniffed.dialect.delimiter
+        plans = [
+            _plan(
+                name,
+                schema[name],
+                sample_frame[name],
+                typed_sample[name],
+                name in overrides,
+                delimiter,
+            )
+            for name in names
+        ]
+        plans = _exact_in_first_pass(plans, _estimated_rows(path, sample_frame))
+    typed_names = _typed_names(names, plans)
+    profiled = frame.with_columns(
+        plans[index].typed().alias(typed) for index, typed in typed_names.items()
+    )
+    own = pl.all().exclude(list(typed_names.values()))  # the file's columns, not ours
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
     if names:
         # A blank line reads as a row of nulls: counted, so that it is not taken for data.
-        exprs.append(pl.all_horizontal(pl.all().is_null()).sum().alias("__blank"))
+        exprs.append(pl.all_horizontal(own.is_null()).sum().alias("__blank"))
     for index, plan in enumerate(plans):
-        exprs.extend(e.alias(f"{index}:{key}") for key, e in plan.exprs().items())
+        column_exprs = plan.exprs(typed_names.get(index)).items()
+        exprs.extend(e.alias(f"{index}:{key}") for key, e in column_exprs)
     # Counting duplicate rows keeps a hash per row: done up to a size where memory stays small
     # (polars' row count would map the whole file in memory, so the size decides).
     exact_duplicates = path.stat().st_size <= EXACT_DUPLICATES_MAX_BYTES
     if names and exact_duplicates:
-        exprs.append(pl.struct(pl.all()).hash().n_unique().alias("__distinct_rows"))
+        exprs.append(pl.struct(own).hash().n_unique().alias("__distinct_rows"))
     result: dict[str, Any] = {}
     # One query per batch of expressions: polars plans a query of tens of thousands of
     # expressions (a 10 000-column export) very slowly, while one pass suffices for usual tables.
-    for start in range(0, len(exprs), EXPRESSIONS_PER_PASS):
-        batch = exprs[start : start + EXPRESSIONS_PER_PASS]
-        result.update(frame.select(batch).collect(engine="streaming").row(0, named=True))
+    with phase("check.profile.pass"):
+        for start in range(0, len(exprs), EXPRESSIONS_PER_PASS):
+            batch = exprs[start : start + EXPRESSIONS_PER_PASS]
+            result.update(profiled.select(batch).collect(engine="streaming").row(0, named=True))
     blank = int(result.get("__blank") or 0)
     rows = int(result["__rows"]) - blank
     by_column: dict[int, dict[str, Any]] = {}
@@ -166,17 +194,35 @@ def _profile_once(
         if not key.startswith("__"):
             position, name = key.split(":", 1)
             by_column.setdefault(int(position), {})[name] = value
+    unseen = [
+        index
+        for index, plan in enumerate(plans)
+        if plan.checked_against_sample and not by_column[index].get("within_sample")
+    ]
+    if unseen:  # rare: columns with few values in their sample, and others further on
+        with phase("check.profile.unseen"):
+            _later_pass(frame, plans, unseen, by_column)
     columns = []
     quoted = 0
     for index, plan in enumerate(plans):
         values = by_column[index]
         quoted += int(values.get("delims") or 0)
         columns.append(plan.profile(values, rows, blank_rows=blank))
-    columns = _exact_distinct_pass(frame, columns)
+    with phase("check.profile.exact_distinct"):
+        columns = _exact_distinct_pass(frame, columns)
     # Blank lines are all alike: they are reported as blank, not as duplicates.
     distinct = int(result.get("__distinct_rows") or rows + blank) - (1 if blank else 0)
     duplicates = max(0, rows - distinct)
     return Profile(rows, tuple(columns), quoted, duplicates, exact_duplicates, blank)
+
+
+def _typed_names(names: list[str], plans: list[_ColumnPlan]) -> dict[int, str]:
+    """The name of the column of converted values of each column that has one (by position),
+    unlike any of the file's own names."""
+    prefix = "__typed"
+    while any(name.startswith(prefix) for name in names):
+        prefix += "_"
+    return {index: f"{prefix}{index}" for index, plan in enumerate(plans) if plan.cast}
 
 
 def _estimated_rows(path: Path, sample: pl.DataFrame) -> int:
@@ -210,7 +256,43 @@ def _exact_in_first_pass(plans: list[_ColumnPlan], rows: int) -> list[_ColumnPla
             break
         held += guess
         chosen.add(index)
-    return [replace(p, count_exact=True) if i in chosen else p for i, p in enumerate(plans)]
+    # The others whose estimate will likely be within the bound are counted in the same pass
+    # too (the count used only if the estimate says so), while the budget holds.
+    likely: dict[int, int] = {}
+    for index, plan in enumerate(plans):
+        recaptured = plan.recapture_guess
+        if index in chosen or plan.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
+            continue
+        if recaptured is not None and recaptured <= DISTINCT_EXACT_MAX * LIKELY_WITHIN:
+            likely[index] = max(recaptured, plan.sample_distinct)
+    speculative = set()
+    for index, size in sorted(likely.items(), key=lambda item: item[1]):
+        if held + size > DISTINCT_BUDGET:
+            break
+        held += size
+        speculative.add(index)
+    return [
+        replace(p, count_exact=i in chosen, count_exact_if_needed=i in speculative)
+        for i, p in enumerate(plans)
+    ]
+
+
+def _later_pass(
+    frame: pl.LazyFrame,
+    plans: list[_ColumnPlan],
+    indexes: list[int],
+    by_column: dict[int, dict[str, Any]],
+) -> None:
+    """What the columns at `indexes` need beyond the first pass, added to their values."""
+    exprs = [
+        e.alias(f"{index}:{key}")
+        for index in indexes
+        for key, e in plans[index].later_exprs().items()
+    ]
+    row = frame.select(exprs).collect(engine="streaming").row(0, named=True)
+    for key, value in row.items():
+        position, name = key.split(":", 1)
+        by_column[int(position)][name] = value
 
 
 def _exact_distinct_pass(frame: pl.LazyFrame, columns: list[ColumnProfile]) -> list[ColumnProfile]:
@@ -240,6 +322,10 @@ class _ColumnPlan:
     delimiter_probe: str | None  # the delimiter, for text columns (counted inside values)
     sample_values_count: int = 0  # non-null values in the sample
     count_exact: bool = False  # distinct values counted exactly in the profile's pass
+    recapture_guess: int | None = None  # the column's distinct values, from the sample's halves
+    # Also counted exactly in the profile's pass, the count kept only where the estimate is
+    # within the bound (where a pass of its own would otherwise count it): one pass, not two.
+    count_exact_if_needed: bool = False
 
     def typed(self) -> pl.Expr:
         col = pl.col(self.name)
@@ -259,32 +345,63 @@ class _ColumnPlan:
             return col.str.to_datetime(strict=False)
         return col
 
-    def exprs(self) -> dict[str, pl.Expr]:
+    @property
+    def cast(self) -> bool:
+        """Whether the column is read as text and its values converted to its type (once per
+        batch, in a column of its own, whatever the aggregations that use it)."""
+        return self.dtype == pl.String and self.type is not ColumnType.TEXT
+
+    @property
+    def checked_against_sample(self) -> bool:
+        """Whether the column is checked to hold only values its sample has seen (then its
+        distinct count is the sample's, and its estimate is not needed)."""
+        return self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT
+
+    def later_exprs(self) -> dict[str, pl.Expr]:
+        """What a column that holds values its sample has not seen needs from one more pass:
+        the estimate of its distinct values, and its bounds when they were to be the sample's."""
         col = pl.col(self.name)
-        typed = self.typed()
-        exprs = {
-            "nulls": col.null_count(),
-            "min": typed.min(),
-            "max": typed.max(),
-            "distinct": col.approx_n_unique(),
-        }
+        exprs = {"distinct": col.approx_n_unique()}
+        if self.bounds_from_sample:
+            exprs["min"] = col.min()
+            exprs["max"] = col.max()
+        return exprs
+
+    @property
+    def bounds_from_sample(self) -> bool:
+        """Whether the bounds are the sample's when every value is one the sample has seen
+        (values read as they are: no conversion whose result could depend on the column, no
+        float whose 0.0 and -0.0 the sample's distinct values would merge)."""
+        return self.checked_against_sample and not self.cast and not self.dtype.is_float()
+
+    def exprs(self, typed_name: str | None = None) -> dict[str, pl.Expr]:
+        """The aggregations of the profile's pass; `typed_name` is the column holding the
+        converted values when `cast` (else they are converted here)."""
+        col = pl.col(self.name)
+        typed = pl.col(typed_name) if typed_name is not None else self.typed()
+        exprs = {"nulls": col.null_count()}
+        if not self.bounds_from_sample:  # else the sample's, or a later pass's (`later_exprs`)
+            exprs["min"] = typed.min()
+            exprs["max"] = typed.max()
         if self.count_exact:
-            exprs["exact"] = exact_distinct(col)
-        if self.sample_distinct <= EXACT_DISTINCT_SAMPLE_LIMIT:
+            exprs["exact"] = exact_distinct(col, self.dtype)  # the estimate would not be used
+        elif not self.checked_against_sample:  # else estimated later, if ever needed
+            exprs["distinct"] = col.approx_n_unique()
+        if self.count_exact_if_needed:
+            exprs["exact_if_needed"] = exact_distinct(col, self.dtype)
+        if self.checked_against_sample:
             # Exact without a hash table over the whole column (which polars keeps in memory):
             # if every value is one the sample has seen, the sample's count is the exact one.
             known = col.is_in(self.sample_values.implode()) | col.is_null()
             exprs["within_sample"] = known.all()  # elementwise, then one flag: streams
-        if self.dtype == pl.String and self.type is not ColumnType.TEXT:
+        if self.cast:
             exprs["typed_nulls"] = typed.null_count()
         if self.type in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
             # Which part goes above 12 on the whole column tells day-first from month-first.
-            exprs["first_max"] = (
-                col.str.extract(r"^(\d{1,2})/", 1).cast(pl.Int32, strict=False).max()
-            )
-            exprs["second_max"] = (
-                col.str.extract(r"^\d{1,2}/(\d{1,2})/", 1).cast(pl.Int32, strict=False).max()
-            )
+            # A match, not an extraction: a part of one or two digits (`\d`: any script's)
+            # before a slash reads as a number above 12 only when it is 13 to 99 in ASCII.
+            exprs["first_above_12"] = col.str.contains(rf"^{_ABOVE_12}/").any()
+            exprs["second_above_12"] = col.str.contains(rf"^\d{{1,2}}/{_ABOVE_12}/").any()
         if self.delimiter_probe is not None:
             exprs["delims"] = col.str.count_matches(self.delimiter_probe, literal=True).sum()
         return exprs
@@ -296,28 +413,33 @@ class _ColumnPlan:
         if "typed_nulls" in values:
             unparsed = int(values["typed_nulls"] or 0) - nulls - blank_rows
         if kind in (ColumnType.DATE_DAY_FIRST, ColumnType.DATE_AMBIGUOUS):
-            first, second = values.get("first_max") or 0, values.get("second_max") or 0
-            if second > 12:
+            first, second = values.get("first_above_12"), values.get("second_above_12")
+            if second:
                 kind, unparsed = ColumnType.TEXT, 0  # month first (US): left as it is
             else:
-                kind = ColumnType.DATE_DAY_FIRST if first > 12 else ColumnType.DATE_AMBIGUOUS
+                kind = ColumnType.DATE_DAY_FIRST if first else ColumnType.DATE_AMBIGUOUS
         if nulls == rows:
             kind = ColumnType.EMPTY
         within_sample = bool(values.get("within_sample"))
+        if self.bounds_from_sample and within_sample:
+            values = {**values, "min": self.sample_values.min(), "max": self.sample_values.max()}
         if within_sample:
             distinct = self.sample_distinct
         elif values.get("exact") is not None:
             distinct = int(values["exact"])
         else:  # polars' estimate, over every null (a blank row's too)
             every_null = nulls + blank_rows
-            distinct = approximate_distinct(values["distinct"], every_null, rows + blank_rows)
+            distinct = approximate_distinct(values.get("distinct"), every_null, rows + blank_rows)
             distinct = min(distinct, rows - nulls)
+        exact = within_sample or values.get("exact") is not None
+        if not exact and values.get("exact_if_needed") is not None and needs_exact(distinct):
+            distinct, exact = int(values["exact_if_needed"]), True
         return ColumnProfile(
             name=self.name,
             type=kind,
             nulls=nulls,
             distinct=distinct,
-            distinct_exact=within_sample or values.get("exact") is not None,
+            distinct_exact=exact,
             minimum=_text(values["min"]),
             maximum=_text(values["max"]),
             examples=self.examples,
@@ -339,8 +461,31 @@ def _plan(
     probe = delimiter if dtype == pl.String else None
     distinct = typed_sample.drop_nulls().unique()
     return _ColumnPlan(
-        name, kind, dtype, distinct.len(), distinct, examples, probe, typed_sample.count()
+        name,
+        kind,
+        dtype,
+        distinct.len(),
+        distinct,
+        examples,
+        probe,
+        typed_sample.count(),
+        recapture_guess=_recapture_guess(typed_sample),
     )
+
+
+def _recapture_guess(sample: pl.Series) -> int | None:
+    """The column's distinct values as the sample's two halves tell them (capture-recapture:
+    the share of the second half's values already seen in the first is the share of the
+    column's values the first half holds). None when too few are seen again to tell, as in a
+    sorted column, whose later values are new ones."""
+    first = sample.head(sample.len() // 2).drop_nulls().unique()
+    second = sample.tail(sample.len() - sample.len() // 2).drop_nulls()
+    if first.is_empty() or second.is_empty():
+        return None
+    recaptured = int(second.is_in(first.implode()).sum())
+    if recaptured < RECAPTURED_MIN:
+        return None
+    return int(first.len() * second.len() / recaptured)
 
 
 def _type_of(dtype: pl.DataType, values: pl.Series, was_overridden: bool) -> ColumnType:

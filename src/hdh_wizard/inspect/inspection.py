@@ -21,6 +21,7 @@ from hdh_wizard.inspect.report import FileReport, Problem, Severity, TableReport
 from hdh_wizard.inspect.risk.identifiers import looks_identifying
 from hdh_wizard.inspect.risk.masking import mask
 from hdh_wizard.inspect.tables import check_parquet, check_spreadsheet
+from hdh_wizard.phases import phase
 
 # What each kind without a check of its own needs from the partner.
 _GUIDANCE: dict[FileKind, tuple[str, Severity]] = {
@@ -157,7 +158,8 @@ def inspect_file(
             result = check_delimited(path, progress, identifying)
             sha256, table, problems = result.counts.sha256, result.table, list(result.problems)
         else:
-            _size, sha256 = sha256_of(path, progress)
+            with phase("check.sha256"):
+                _size, sha256 = sha256_of(path, progress)
             if kind in (FileKind.XLSX, FileKind.XLS, FileKind.ODS):
                 table, problems = check_spreadsheet(path, kind)
             elif kind is FileKind.PARQUET:

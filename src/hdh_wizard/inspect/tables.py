@@ -105,9 +105,32 @@ def check_parquet(path: Path) -> tuple[TableReport | None, list[Problem]]:
     return TableReport(rows=rows, columns=columns), problems
 
 
-def exact_distinct(column: pl.Expr) -> pl.Expr:
-    """Distinct non-null values, exactly (a hash set of the column's values)."""
-    return column.n_unique() - (column.null_count() > 0).cast(pl.Int64)
+def exact_distinct(column: pl.Expr, dtype: pl.DataType | None = None) -> pl.Expr:
+    """Distinct non-null values, exactly. Each value gets the id of a category of a fresh
+    mapping, which polars numbers 0, 1, 2… as values first come: the highest id + 1 is the count.
+    The mapping holds each distinct value once whatever the rows, and such counts stream side by
+    side in one query; two `n_unique` in one streaming query make polars hold their whole
+    columns in memory instead (the peak then grows with the file). A `dtype` without a text form
+    that tells its values apart is counted by `n_unique`."""
+    text = _distinct_text(column, dtype)
+    if text is None:
+        return column.n_unique() - (column.null_count() > 0).cast(pl.Int64)
+    ids = text.cast(pl.Categorical(pl.Categories.random())).to_physical()
+    return (ids.max().cast(pl.Int64) + 1).fill_null(0)
+
+
+def _distinct_text(column: pl.Expr, dtype: pl.DataType | None) -> pl.Expr | None:
+    """The values as text, two values alike iff their texts are (as `n_unique` compares them:
+    0.0 and -0.0 alike, every NaN alike)."""
+    if dtype is None or dtype == pl.String:
+        return column
+    if dtype.is_float():
+        return pl.when(column == 0).then(pl.lit(0.0, dtype)).otherwise(column).cast(pl.String)
+    if dtype.is_integer() or dtype.is_temporal() or dtype.is_decimal() or dtype == pl.Boolean:
+        return column.cast(pl.String)  # one text per value (a decimal's scale is the column's)
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        return column.cast(pl.String)
+    return None
 
 
 def approximate_distinct(estimate: int | None, nulls: int, rows: int) -> int:
@@ -138,10 +161,20 @@ def count_distinct(
     frame: pl.LazyFrame, sizes: dict[str, int], column: Callable[[str], pl.Expr] = pl.col
 ) -> dict[str, int]:
     """Exact distinct counts of the columns named in `sizes` (their estimated distinct values),
-    one streaming pass per budget's worth of columns."""
+    one streaming pass per budget's worth of columns (a group-by when it holds one column)."""
     counts: dict[str, int] = {}
     for batch in budget_batches(sizes):
-        exprs = [exact_distinct(column(name)).alias(f"{i}") for i, name in enumerate(batch)]
+        if len(batch) == 1:  # a group-by alone: flat memory, cheaper than a category mapping
+            (name,) = batch
+            values = frame.select(column(name).alias("value")).drop_nulls()
+            groups = values.group_by("value").agg().select(pl.len())
+            counts[name] = int(groups.collect(engine="streaming").item())
+            continue
+        types = frame.select(column(name) for name in batch).collect_schema().dtypes()
+        exprs = [
+            exact_distinct(column(name), dtype).alias(f"{i}")
+            for i, (name, dtype) in enumerate(zip(batch, types, strict=True))
+        ]
         row = frame.select(exprs).collect(engine="streaming").row(0)
         counts.update({name: int(value or 0) for name, value in zip(batch, row, strict=True)})
     return counts
