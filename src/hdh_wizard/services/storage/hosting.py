@@ -17,7 +17,9 @@ verified with `verify_object`, then recorded as a `HostedObject` with its public
 file's parts go in parallel; small files (one PutObject each) go several at a time. Uploads
 recorded for files no longer to host (or under another key) are aborted. A file already on the
 storage with the same size and SHA-256 is not sent again; a file recorded as hosted and not
-changed since (same size and modification time) is not even read again. Objects recorded on
+changed since (same size and modification time) is not even read again. Nor is the SHA-256 of
+a declared data file computed again when the inspection recorded it and the file is still the
+one it read (same size, modification time and fast fingerprint). Objects recorded on
 another storage (endpoint or bucket) count for nothing here; a file changed (or replaced by a
 link) between the listing and its turn stops the run.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -35,9 +38,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from hdh_wizard.core.enums import StepStatus
 from hdh_wizard.core.hosting_records import HostedObject, TransferRecord
 from hdh_wizard.core.release import Release
+from hdh_wizard.core.steps import StepId
 from hdh_wizard.errors import HdhWizardError
+from hdh_wizard.inspect.fingerprint import fast_fingerprint
 from hdh_wizard.inspect.hosting_files import HostingFile
 from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.secrets import Secret
@@ -61,6 +67,7 @@ from hdh_wizard.services.storage.transfer import (
 )
 from hdh_wizard.services.storage.verify import ObjectCheck, public_url, verify_object
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 SAVE_OVERHEAD = 10.0  # a part's save waits at least this many times the last save's duration
 
 
@@ -181,6 +188,38 @@ def pending_files(
     return pending
 
 
+def inspected_sha256(release: Release, files: Sequence[HostingFile]) -> dict[str, str]:
+    """The SHA-256 the inspection recorded (the interoperability step, done) of each file to
+    host that is still the file it read: a declared data file with the size, modification
+    time and fast fingerprint recorded for it. These are not read whole again to be sent."""
+    record = release.record(StepId.INTEROPERABILITY)
+    publish = record.outputs.get("publish") if record.status is StepStatus.DONE else None
+    recorded: dict[str, tuple[int, str]] = {}
+    for item in publish if isinstance(publish, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        path, size, sha256 = item.get("path"), item.get("size"), item.get("sha256")
+        sha256 = sha256.strip().lower() if isinstance(sha256, str) else ""
+        if isinstance(path, str) and type(size) is int and _SHA256_HEX.fullmatch(sha256):
+            recorded[path] = (size, sha256)
+    declared = {data_file.path: data_file for data_file in release.files}
+    found: dict[str, str] = {}
+    for file in files:
+        entry, data_file = recorded.get(file.path), declared.get(file.path)
+        if entry is None or data_file is None:
+            continue
+        size, digest = entry
+        if (size, size, data_file.mtime_ns) != (data_file.size, file.size, file.mtime_ns):
+            continue
+        try:
+            same = fast_fingerprint(file.local) == data_file.fingerprint
+        except OSError:
+            continue  # upload_file says what is wrong with it
+        if same:
+            found[file.path] = digest
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # The transfer
 
@@ -218,6 +257,7 @@ def run_hosting(
         client,
         files,
         record,
+        inspected=inspected_sha256(release, files),
         now=now,
         save=save,
         progress=progress,
@@ -265,6 +305,7 @@ class HostingRun:
     part_size: int | None = None
     workers: int = DEFAULT_WORKERS
     resend: frozenset[str] = frozenset()
+    inspected: Mapping[str, str] = field(default_factory=dict)  # path → SHA-256, still true
     uploads: dict[str, MultipartState] = field(default_factory=dict)
     objects: dict[str, HostedObject] = field(default_factory=dict)
 
@@ -402,9 +443,8 @@ class HostingRun:
         """In a pool thread: one small file sent (unless already there) and checked."""
         key = self._key(file)
         self._check_listed(file, key)
-        hosted = self.objects.get(file.path)
         again = file.path in self.resend
-        known = hosted.sha256 if hosted_is_current(hosted, file) and hosted and not again else None
+        known = self._known_sha256(file)
         result = upload_file(
             self.client,
             file.local,
@@ -430,9 +470,8 @@ class HostingRun:
     ) -> UploadResult:
         key = self._key(file)
         self._check_listed(file, key)
-        hosted = self.objects.get(file.path)
         again = file.path in self.resend
-        known = hosted.sha256 if hosted_is_current(hosted, file) and hosted and not again else None
+        known = self._known_sha256(file)
 
         def report(item: TransferProgress) -> None:
             if self.progress is None:
@@ -469,6 +508,16 @@ class HostingRun:
             cancel=self.cancel,
             skip_existing=not again,
         )
+
+    def _known_sha256(self, file: HostingFile) -> str | None:
+        """The file's SHA-256 when known without reading it: recorded when it was hosted (same
+        size and modification time), or by the inspection. None for a file to send again."""
+        if file.path in self.resend:
+            return None
+        hosted = self.objects.get(file.path)
+        if hosted is not None and hosted_is_current(hosted, file):
+            return hosted.sha256
+        return self.inspected.get(file.path)
 
     def _verify(self, file: HostingFile, result: UploadResult) -> HostedCheck:
         check = verify_object(self.client, result.key, size=result.size, sha256=result.sha256)

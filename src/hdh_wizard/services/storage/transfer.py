@@ -1,14 +1,18 @@
 """Sending files to HDH's storage: checked, in parallel, and resumable after a crash.
 
 A file of at most one part goes in one PutObject. A larger one is a multipart upload:
-- the whole file's SHA-256 is computed first (or given, when the release's file list holds it)
-  and set as the object's metadata (`x-amz-meta-sha256`) when the upload is created;
+- the whole file's SHA-256 is computed first (or given: the inspection's, while the file is
+  the one it read) and set as the object's metadata (`x-amz-meta-sha256`) when the upload is
+  created;
 - its parts (8 MiB, doubled until the file fits in S3's 10 000 parts) are read and sent by a
-  small pool of threads, each with its Content-MD5, which the server checks; the ETag it
-  answers (the MD5 of what it stored, on S3 and the stores that copy it) is compared with the
-  local part, and a part that does not match is sent again;
+  small pool of threads, each with its Content-MD5 (and CRC32), which the server checks; the
+  ETag it answers (the MD5 of what it stored, on S3 and the stores that copy it) is compared
+  with the local part, and a part that does not match is sent again. Each worker reads its
+  part once, into a buffer it keeps from part to part, and hashes and sends it from there;
 - `on_state` gets a `MultipartState` (the upload id and the finished parts, safe to write in
   the state file) once the upload is created, then after each part the server acknowledged.
+  While it is saved, the workers set free read and hash the next parts; they send them once
+  it is saved, unless a cancel came meanwhile.
 
 Given back as `resume`, that state sends only what is missing: the server's list of parts
 (ListParts) is trusted only where a part's size and ETag match what was recorded (or, for a
@@ -32,13 +36,14 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from hdh_wizard.phases import phase
 from hdh_wizard.services.progress import UploadProgress
 from hdh_wizard.services.storage.config import (
     SHA256_METADATA,
@@ -54,7 +59,9 @@ DEFAULT_PART_SIZE = 8 * MiB  # boto3's TransferManager's
 MAX_PART_SIZE = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB  # 5 TiB
-DEFAULT_WORKERS = 4  # enough for a 1 Gbit/s link; more only adds contention on small machines
+# Parts under way at once: as many as keep a store busy that takes its time with each part
+# (boto3's TransferManager runs 10), within `connect`'s 10 connections.
+DEFAULT_WORKERS = 8
 MAX_WORKERS = 32
 MEMORY_BUDGET = 512 * MiB  # parts held in memory at once, at most
 PART_ATTEMPTS = 3  # sends of one part whose ETag does not match (botocore retries the rest)
@@ -442,18 +449,18 @@ def _local_error(exc: OSError, key: str = "") -> StorageError:
 class _PartBody:
     """A part's bytes as a file for botocore, whose read position the progress report reads.
 
-    botocore seeks back to 0 to send again after a failure; over plain http it also reads the
-    body once to sign it before sending: the position then goes back to 0 too.
+    botocore seeks back to 0 to send again after a failure: the position then goes back to 0
+    too. Reads give views of the part's buffer, not copies of it.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: memoryview) -> None:
         self._data = data
         self.position = 0
 
     def __len__(self) -> int:
         return len(self._data)
 
-    def read(self, size: int | None = -1) -> bytes:
+    def read(self, size: int | None = -1) -> memoryview:
         start = self.position
         end = len(self._data) if size is None or size < 0 else min(len(self._data), start + size)
         self.position = end
@@ -466,6 +473,42 @@ class _PartBody:
 
     def tell(self) -> int:
         return self.position
+
+
+class _Buffers:
+    """A part's worth of memory per worker, kept from one part to the next: each part is read
+    once into one (no copy), hashed there and sent from there."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._free: list[bytearray] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrowed(self) -> Iterator[bytearray]:
+        with self._lock:
+            buffer = self._free.pop() if self._free else bytearray(self._size)
+        try:
+            yield buffer
+        finally:
+            with self._lock:
+                self._free.append(buffer)
+
+
+class _Gate:
+    """Whether parts read ahead while the state was being saved may be sent: told once."""
+
+    def __init__(self) -> None:
+        self._told = threading.Event()
+        self._go = False
+
+    def open(self, go: bool) -> None:
+        self._go = go
+        self._told.set()
+
+    def wait(self) -> bool:
+        self._told.wait()
+        return self._go
 
 
 class _FileUpload:
@@ -508,6 +551,7 @@ class _FileUpload:
         self.reused_parts = 0
         self._live: dict[int, _PartBody] = {}
         self._lock = threading.Lock()
+        self._buffers = _Buffers(0)
 
     # -- the whole run
 
@@ -542,8 +586,10 @@ class _FileUpload:
                 etag = self._put_whole(stat, sha256)
                 return self._done(etag, size, sha256)
             state = self._create(stat, part_size, sha256)
-        state = self._send_parts(state)
-        etag = self._complete(state)
+        with phase("upload parts"):
+            state = self._send_parts(state)
+        with phase("upload complete"):
+            etag = self._complete(state)
         self._save(None)
         return self._done(etag, size, state.sha256, parts=state.total_parts)
 
@@ -598,7 +644,8 @@ class _FileUpload:
 
         self._emit(TransferPhase.HASHING, 0, size)
         started = time.monotonic()
-        digest = file_sha256(self.path, progress, self.cancel)
+        with phase("upload sha256"):
+            digest = file_sha256(self.path, progress, self.cancel)
         self.started += time.monotonic() - started  # the speed is the upload's, not the disk's
         return digest
 
@@ -612,6 +659,23 @@ class _FileUpload:
         if len(data) != length:
             raise StorageError(StorageErrorKind.FILE_CHANGED)
         return data
+
+    def _read_into(self, offset: int, view: memoryview) -> None:
+        """Fill `view` with the file's bytes from `offset` (FILE_CHANGED if they are not all
+        there any more)."""
+        done = 0
+        try:
+            with self.path.open("rb", buffering=0) as handle:
+                handle.seek(offset)
+                while done < len(view):
+                    count = handle.readinto(view[done:])
+                    if not count:
+                        break
+                    done += count
+        except OSError as exc:
+            raise _local_error(exc) from None
+        if done != len(view):
+            raise StorageError(StorageErrorKind.FILE_CHANGED)
 
     @staticmethod
     def _content_type(path: Path) -> str:
@@ -721,35 +785,46 @@ class _FileUpload:
 
     def _send_parts(self, state: MultipartState) -> MultipartState:
         workers = max(1, min(self.workers, MEMORY_BUDGET // state.part_size))
+        self._buffers = _Buffers(state.part_size)
         missing = deque(state.missing())
-        live: dict[Future[tuple[str, str]], int] = {}
+        live: dict[Future[tuple[str, str] | None], int] = {}
         failure: StorageError | None = None
         cancelled = False
+
+        def start(pool: ThreadPoolExecutor, gate: _Gate | None = None) -> None:
+            nonlocal failure
+            while missing and failure is None and not cancelled and len(live) < workers:
+                try:
+                    self._check_unchanged(state.size, state.mtime_ns)
+                except StorageError as error:
+                    failure = error
+                    break
+                number = missing.popleft()
+                live[pool.submit(self._send_part, state, number, gate)] = number
+
         self._emit(TransferPhase.UPLOADING, state.done_bytes, state.size)
         with ThreadPoolExecutor(workers, thread_name_prefix="hdh-storage") as pool:
             try:
                 while True:
                     cancelled = cancelled or self._cancelled()
-                    while missing and failure is None and not cancelled and len(live) < workers:
-                        try:
-                            self._check_unchanged(state.size, state.mtime_ns)
-                        except StorageError as error:
-                            failure = error
-                            break
-                        number = missing.popleft()
-                        live[pool.submit(self._send_part, state, number)] = number
+                    start(pool)
                     if not live:
                         break
                     finished, _ = wait(live, timeout=_TICK, return_when=FIRST_COMPLETED)
+                    acknowledged: list[MultipartState] = []
                     for future in finished:
                         number = live.pop(future)
                         try:
-                            etag, crc32 = future.result()
+                            sent = future.result()
                         except StorageError as error:
                             failure = failure or error
                             continue
-                        state = state.with_part(number, etag, crc32)
-                        self._save(state)
+                        if sent is None:  # read ahead, then held back: not sent
+                            missing.appendleft(number)
+                            continue
+                        state = state.with_part(number, *sent)
+                        acknowledged.append(state)
+                    self._save_all(acknowledged, lambda gate: start(pool, gate))
                     self._emit_parts(state)
             except BaseException:
                 missing.clear()  # the pool's exit waits for the parts under way
@@ -763,17 +838,47 @@ class _FileUpload:
             raise StorageError(StorageErrorKind.CANCELLED, state=state)
         return state
 
+    def _save_all(
+        self, states: Sequence[MultipartState], read_ahead: Callable[[_Gate], None]
+    ) -> None:
+        """Save each state in turn. Meanwhile the workers set free read and hash the next
+        parts (`read_ahead`), which they send once the saves are done, unless a cancel came
+        in the meantime: no part is sent after a cancel said while its state was saved."""
+        if not states:
+            return
+        gate = _Gate()
+        go = False
+        try:
+            read_ahead(gate)
+            for state in states:
+                self._save(state)
+            go = not self._cancelled()
+        finally:
+            gate.open(go)
+
     def _emit_parts(self, state: MultipartState) -> None:
         with self._lock:
             under_way = sum(body.position for body in self._live.values())
         self._emit(TransferPhase.UPLOADING, state.done_bytes + under_way, state.size)
 
-    def _send_part(self, state: MultipartState, number: int) -> tuple[str, str]:
+    def _send_part(
+        self, state: MultipartState, number: int, gate: _Gate | None
+    ) -> tuple[str, str] | None:
         """Read, send and check one part (in a pool thread); returns its ETag and CRC32 (""
-        unless the upload declared CRC32)."""
+        unless the upload declared CRC32), or None when `gate` held it back, unsent."""
         length = state.part_length(number)
-        data = self._read((number - 1) * state.part_size, length)
-        digest = PartDigest.of(data)
+        with self._buffers.borrowed() as buffer:
+            data = memoryview(buffer)[:length]
+            self._read_into((number - 1) * state.part_size, data)
+            digest = PartDigest.of(data)
+            if gate is not None and not gate.wait():
+                return None
+            return self._send_read_part(state, number, data, digest)
+
+    def _send_read_part(
+        self, state: MultipartState, number: int, data: memoryview, digest: PartDigest
+    ) -> tuple[str, str]:
+        length = len(data)
         for _ in range(PART_ATTEMPTS):
             body = _PartBody(data)
             with self._lock:
