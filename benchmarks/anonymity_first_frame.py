@@ -3,8 +3,8 @@
     python benchmarks/anonymity_first_frame.py [--folder DIR] [--size-gb 1.2] [--shape stays|wide]
                                                [--rounds 3]
 
-Goal (issue 18): the anonymity step's first frame on a measured, unchanged 1.2 GB project in
-less than 1 s, without scanning the table again.
+Goal (docs/performance.md): the anonymity step's first frame on a measured, unchanged
+1.2 GB project in less than 1 s, without scanning the table again.
 
 1. A project is made in --folder (a temporary folder, removed at the end, by default) around one
    table of --size-gb written by `benchmarks/make_health_csv.py` in its `donnees/` folder. When
@@ -211,7 +211,7 @@ def main() -> int:
             )
             if not result["from_cache"] or (isinstance(read, int) and read > size // 10):
                 print("  GOAL MISSED: the step read the table again instead of its kept measures")
-        print("\nGoal (issue 18)")
+        print("\nGoal (docs/performance.md)")
         if not frames:
             print("  GOAL MISSED: no reopening measured")
             return 0

@@ -1,4 +1,4 @@
-"""The commands a partner runs, timed end to end on a generated health CSV: issue 18's goals.
+"""The commands a partner runs, timed end to end on a generated health CSV (docs/performance.md).
 
     python benchmarks/command_speed.py [--sizes 2,8] [--shape stays|wide] [--folder DIR]
                                        [--csv FILE ...] [--upload] [--first-frame]
@@ -80,7 +80,7 @@ DUCKDB_LIMITED = DUCKDB_CHILD.replace(
     1,
 )
 
-# The floor as issue 18 writes it (argv[2]: options of `scan_csv`, JSON).
+# The floor as docs/performance.md writes it (argv[2]: options of `scan_csv`, JSON).
 POLARS_FLOOR = """
 import json, sys
 import polars as pl
@@ -297,7 +297,7 @@ def ratio_line(what: str, ours: float, theirs: float, goal: float) -> None:
 
 
 def judge(results: dict[Path, dict[str, Run]]) -> None:
-    print("\nGoals (issue 18)")
+    print("\nGoals (docs/performance.md)")
     for path, runs in results.items():
         print(f"{path.name} ({path.stat().st_size / 1e9:.2f} GB)")
         for choice in CHOICES:

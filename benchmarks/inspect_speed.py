@@ -23,11 +23,11 @@ each child (user + sys, every thread) comes from `os.wait4`:
       aggregations) and `.exact_distinct` (a pass counting exactly the columns whose estimate
       turned out within the bound and were not counted in the first).
 
-Goals: (g) CPU ÷ (f) CPU ≤ 1.3 (issue 18; whole processes, interpreter start included on both
-sides; the work alone is printed too), (c) ≤ 2 × (a), (c) faster than (d), (c) and (g) peak
-memory ≤ 1 GiB, and with --memory-scaling the peak memory of (c) and (g) on a 4× larger file
-within ±10 % of the first. What the checksum alone costs beyond the floor, ((f) + SHA-256) ÷ (f),
-is printed beside: no check can go below it. The file is read once before measuring so that every
+Goals (docs/performance.md): (g) CPU ÷ (f) CPU ≤ 1.3 (whole processes, interpreter start included on
+both sides; the work alone is printed too), (c) ≤ 2 × (a), (c) faster than (d), (c) and (g) peak
+memory ≤ 1 GiB, and with --memory-scaling the peak memory of (c) and (g) on a 4× larger file within
+±10 % of the first. What the checksum alone costs beyond the floor, ((f) + SHA-256) ÷ (f), is
+printed beside: no check can go below it. The file is read once before measuring so that every
 measurement finds it in the page cache. Exits 0 whatever the figures (a measurement, not a test);
 missed goals are printed as "GOAL MISSED" lines.
 """

@@ -17,7 +17,8 @@ resident memory (`ru_maxrss`); the server's CPU during each upload is read from 
   (c) the same with the SHA-256 unknown: the whole file is read for it first (it becomes the
       object's metadata, set when the upload is created, so it cannot overlap the parts).
 
-Goals (issue 18): (b) throughput ≥ 1.0 × (a)'s and CPU ≤ 1.5 × (a)'s; peak memory ≤ 1 GiB.
+Goals (docs/performance.md): (b) throughput ≥ 1.0 × (a)'s and CPU ≤ 1.5 × (a)'s; peak memory
+≤ 1 GiB.
 (c) is printed against the same goals, with its floor: (b) plus the SHA-256 read first. The
 wizard's phases (`HDH_WIZARD_PHASES`: the SHA-256, the parts, the completion) are printed beside
 its totals, and so are what explains the rest: the CPU MD5 and SHA-256 take over the file here

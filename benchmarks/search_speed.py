@@ -12,9 +12,9 @@ its own child process reporting its wall time and peak memory (inspect_speed.py'
   (d) the search asked on near-unique quasi-identifiers (the QIs above plus `--near-unique`):
       it must refuse, quickly and in little memory, naming the columns to generalise first.
 
-Goals (issue 14): (c) ≤ 3 × (b), (c) and (d) peak memory ≤ 1 GiB. Exits 0 whatever the figures
-(a measurement, not a test); missed goals print "GOAL MISSED". The search against ARX itself,
-on ARX's Adult benchmark, is `benchmarks/anonymity_search.py ADULT_FOLDER`.
+Goals (docs/performance.md): (c) ≤ 3 × (b), (c) and (d) peak memory ≤ 1 GiB. Exits 0 whatever
+the figures (a measurement, not a test); missed goals print "GOAL MISSED". The search against
+ARX itself, on ARX's Adult benchmark, is `benchmarks/anonymity_search.py ADULT_FOLDER`.
 """
 
 from __future__ import annotations
