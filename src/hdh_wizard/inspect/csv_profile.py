@@ -249,13 +249,7 @@ def _exact_in_first_pass(plans: list[_ColumnPlan], rows: int) -> list[_ColumnPla
         guess = plan.sample_distinct if share < SATURATED else int(rows * share)
         if guess <= DISTINCT_EXACT_MAX:
             expected[index] = max(guess, plan.sample_distinct)
-    held = 0
-    chosen = set()
-    for index, guess in sorted(expected.items(), key=lambda item: item[1]):
-        if held + guess > DISTINCT_BUDGET:
-            break
-        held += guess
-        chosen.add(index)
+    chosen, held = _within_budget(expected, 0)
     # The others whose estimate will likely be within the bound are counted in the same pass
     # too (the count used only if the estimate says so), while the budget holds.
     likely: dict[int, int] = {}
@@ -265,16 +259,23 @@ def _exact_in_first_pass(plans: list[_ColumnPlan], rows: int) -> list[_ColumnPla
             continue
         if recaptured is not None and recaptured <= DISTINCT_EXACT_MAX * LIKELY_WITHIN:
             likely[index] = max(recaptured, plan.sample_distinct)
-    speculative = set()
-    for index, size in sorted(likely.items(), key=lambda item: item[1]):
-        if held + size > DISTINCT_BUDGET:
-            break
-        held += size
-        speculative.add(index)
+    speculative, _held = _within_budget(likely, held)
     return [
         replace(p, count_exact=i in chosen, count_exact_if_needed=i in speculative)
         for i, p in enumerate(plans)
     ]
+
+
+def _within_budget(sizes: dict[int, int], held: int) -> tuple[set[int], int]:
+    """The columns, smallest first, whose distinct values fit the budget beside `held`; and the
+    values then held."""
+    chosen = set()
+    for index, size in sorted(sizes.items(), key=lambda item: item[1]):
+        if held + size > DISTINCT_BUDGET:
+            break
+        held += size
+        chosen.add(index)
+    return chosen, held
 
 
 def _later_pass(
