@@ -11,11 +11,13 @@ The facts are computed in the identifier scan's own pass (`content_and_facts`), 
 prepared values ("values" are non-blank and not a missing-value marker such as NA). Distinct
 values are first estimated there (polars' `approx_n_unique`: its streaming estimate was seen 5 to
 15 % off, so it only sorts columns out); every column whose estimate reaches `CANDIDATE_SHARE` —
-half the near-unique bound — is then counted exactly, as classes (`measures.measure_risk` on the
-column alone: partitioned, flat memory whatever the number of values), and only exact counts
-decide. An exact distinct count in the scan's own pass would hold every value's hash in memory
-(4 GB for a 2 GB file). Hashes are 64-bit: two values sharing one would lower a count by one,
-with a probability under n²/2^65 (about 10^-5 for 20 million distinct values).
+half the near-unique bound — is then counted exactly (`measures.count_distinct`, or within the
+measure's own reading: `measures.measure_with_guard`; partitioned, flat memory whatever the
+number of values), and only exact counts decide a link. An exact distinct count in the scan's
+own pass would hold every value's hash in memory (4 GB for a 2 GB file). Hashes are 64-bit: two
+values sharing one would lower a count by one, with a probability under n²/2^65 (about 10^-5 for
+20 million distinct values). A column far below the bound keeps its estimate: it is shown only
+when its name makes it a persistent identifier (its share then says how many codes it holds).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ MIN_VALUES = 20  # below, every column of a tiny table would look unique
 EXACT_DATES = 0.9  # share of day-precision dates for a date column to count as exact
 CANDIDATE_SHARE = 0.45  # estimated distinct share from which a column is counted exactly
 _STAGED = "__hdh_wizard_distinct_"  # columns added to count distinct values (never a file's)
+# Dates to the day in every form the identifier rules read: ISO, day first with a 4- or 2-digit
+# year (JJ/MM/AAAA, JJ/MM/AA, JJ-MM-AAAA, JJ.MM.AAAA), AAAA/MM/JJ and compact AAAAMMJJ.
 _DAY_DATE = (
     r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}"
     r"|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?:$|[\sT])"
