@@ -39,8 +39,8 @@ STRICT_THRESHOLD = DEFAULT_THRESHOLD  # kept for the report's wording of the two
 MAX_THRESHOLD = 1_000
 # The classes are counted from the hashes' file in partitions of about this many records: the
 # memory a partition's grouping takes (with its hash tables, two sensitive attributes and the
-# guard) stays under 1 GiB — 885 MiB in all on a 2 GB file of 16.5 million classes, where 4
-# million a partition went over (1 068 MiB) for no faster count.
+# guard) stays well under 1 GiB: the whole `risk` peaks at 585 MiB on a 2 GB file of 16.5 million
+# classes, 646 MiB at 8 GB (docs/performance.md); 4 million a partition went over 1 GiB.
 PARTITION_ROWS = 2_500_000
 SMALLEST_KEPT = 50  # small classes whose keys are kept for the report (it shows the first ones)
 # Inference: a class where one sensitive value reaches this share tells it for its records.
