@@ -492,9 +492,7 @@ class _Column:
         """Stage one: the values the rules read (blanks and missing-value markers null)."""
         if not self.trimmed():
             return {}
-        trimmed = pl.col(f"{self.index}:trimmed")
-        value = pl.when((trimmed.str.len_bytes() > 0) & ~trimmed.is_in(MISSING)).then(trimmed)
-        return {self.value_name: value}
+        return {self.value_name: present(pl.col(f"{self.index}:trimmed"))}
 
     @property
     def may_hold_nir(self) -> bool:
@@ -585,31 +583,19 @@ class _Column:
         geo = self._geo(values, count)
         if geo is not None:
             fired.append(geo)
-        if IdRule.FREE_TEXT in counts:
-            long_text = count(IdRule.FREE_TEXT)
-            distinct = count("distinct") - (1 if count("nulls") else 0)  # null counts as one
-            if (
-                float(counts.get("mean_chars") or 0) > FREE_TEXT_CHARS
-                and long_text >= FREE_TEXT_SHARE * values
-                and distinct >= FREE_TEXT_DISTINCT * values
-            ):
-                fired.append((IdRule.FREE_TEXT, long_text))
+        long_text = _long_text(counts)
+        if long_text is not None and _distinct(counts) >= FREE_TEXT_DISTINCT * values:
+            fired.append((IdRule.FREE_TEXT, long_text))
         return fired
 
     def distinct_in_doubt(self, counts: dict[str, Any]) -> bool:
         """Whether the free-text rule would turn on the distinct values alone, and their estimate
         is too close to its bound to decide."""
+        if _long_text(counts) is None:
+            return False
         values = int(counts.get("values") or 0)
-        if IdRule.FREE_TEXT not in counts or not values:
-            return False
-        long_text = int(counts.get(IdRule.FREE_TEXT) or 0)
-        if float(counts.get("mean_chars") or 0) <= FREE_TEXT_CHARS:
-            return False
-        if long_text < FREE_TEXT_SHARE * values:
-            return False
-        estimate = int(counts.get("distinct") or 0) - (1 if counts.get("nulls") else 0)
         low, high = (FREE_TEXT_DISTINCT * values * share for share in ESTIMATE_DOUBT)
-        return low <= estimate < high
+        return low <= _distinct(counts) < high
 
     def _geo(self, values: int, count: Callable[[str], int]) -> tuple[IdRule, int] | None:
         if IdRule.POSTAL_CODE not in self.matchers():
@@ -626,6 +612,28 @@ class _Column:
             if count(rule) >= math.ceil(share * values):
                 return rule, count(rule)
         return None
+
+
+def _long_text(counts: dict[str, Any]) -> int | None:
+    """The long values with words of a column that is long text (the free-text rule but for its
+    distinct values), else None."""
+    values = int(counts.get("values") or 0)
+    if IdRule.FREE_TEXT not in counts or not values:
+        return None
+    long_text = int(counts.get(IdRule.FREE_TEXT) or 0)
+    if float(counts.get("mean_chars") or 0) <= FREE_TEXT_CHARS:
+        return None
+    return long_text if long_text >= FREE_TEXT_SHARE * values else None
+
+
+def _distinct(counts: dict[str, Any]) -> int:
+    """The distinct non-null values: the estimate (or count) counts null as one value."""
+    return int(counts.get("distinct") or 0) - (1 if counts.get("nulls") else 0)
+
+
+def present(trimmed: pl.Expr) -> pl.Expr:
+    """A trimmed value as the rules read it: null when blank or a missing-value marker (NA…)."""
+    return pl.when((trimmed.str.len_bytes() > 0) & ~trimmed.is_in(MISSING)).then(trimmed)
 
 
 # Aggregates a caller adds to the identifier scan's single pass, over a column's prepared values;

@@ -31,12 +31,12 @@ import polars as pl
 
 from hdh_wizard.inspect.risk.identifiers import (
     DATE_SHAPE,
-    MISSING,
     NUMBER_SHAPE,
     WORD_SHAPE,
     Finding,
     IdRule,
     fold,
+    present,
     scan_columns,
 )
 from hdh_wizard.inspect.risk.measures import count_distinct
@@ -152,11 +152,7 @@ def distinct_values(
         column(frame, name).cast(pl.String).str.strip_chars().alias(f"{_STAGED}{i}")
         for i, name in enumerate(names)
     )
-    values: dict[str, pl.Expr] = {}
-    for i, name in enumerate(names):
-        text = pl.col(f"{_STAGED}{i}")
-        values[name] = pl.when((text.str.len_bytes() > 0) & ~text.is_in(MISSING)).then(text)
-    return staged, values
+    return staged, {name: present(pl.col(f"{_STAGED}{i}")) for i, name in enumerate(names)}
 
 
 def with_exact(facts: Sequence[ColumnFacts], distinct: Mapping[str, int]) -> list[ColumnFacts]:
