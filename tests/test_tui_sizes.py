@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from hdh_wizard import project as projects
@@ -67,6 +68,14 @@ def _composed(app: HdhWizardApp) -> bool:
     return bool(app.screen.query("#doc-contact-email"))
 
 
+async def _deposit_form(pilot: Pilot[None], app: HdhWizardApp) -> Widget:
+    """The deposit step opened and laid out: its scrolling form."""
+    await pilot.pause()
+    app.open_step(StepId.DEPOSIT)
+    await until(pilot, lambda: isinstance(app.screen, DepositStepScreen) and _composed(app))
+    return app.screen.query_one("#step-form")
+
+
 async def _tab_to(pilot: object, app: HdhWizardApp, field_id: str) -> Widget:
     for _ in range(40):
         focused = app.focused
@@ -82,11 +91,7 @@ async def test_tab_to_the_licence_scrolls_it_into_view(
 ) -> None:
     app = _open_deposit(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        app.open_step(StepId.DEPOSIT)
-        await until(pilot, lambda: isinstance(app.screen, DepositStepScreen) and _composed(app))
-        screen = app.screen
-        form = screen.query_one("#step-form")
+        form = await _deposit_form(pilot, app)
         licence = await _tab_to(pilot, app, "doc-license")
         await until(pilot, lambda: shown_inside(licence, form), seconds=5)
         assert shown_inside(licence, form)
@@ -98,10 +103,7 @@ async def test_every_field_below_the_description_is_shown_when_focused(
 ) -> None:
     app = _open_deposit(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        app.open_step(StepId.DEPOSIT)
-        await until(pilot, lambda: isinstance(app.screen, DepositStepScreen) and _composed(app))
-        form = app.screen.query_one("#step-form")
+        form = await _deposit_form(pilot, app)
         for field_id in LOWER_FIELDS:
             field = await _tab_to(pilot, app, field_id)
             await until(pilot, lambda f=field: shown_inside(f, form), seconds=5)
