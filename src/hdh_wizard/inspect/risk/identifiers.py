@@ -655,8 +655,9 @@ def scan_columns(
     frame: pl.LazyFrame, columns: Sequence[str] | None = None, extra: Extra | None = None
 ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
     """`find_identifiers`, and for each column the values of `extra`'s aggregates (over its
-    prepared values: trimmed, blanks and missing-value markers null) and of its non-empty
-    values (key "values"), computed in the same pass. A column with no text form has none."""
+    prepared values: trimmed, blanks and missing-value markers null) and the counts of
+    its non-empty and empty values (keys "values", "nulls"), computed in the same pass. A column
+    with no text form has none."""
     schema = frame.collect_schema()
     names = schema.names()
     if columns is not None:
@@ -690,6 +691,7 @@ def scan_columns(
     extras = {
         plan.name: {
             "values": _values(counts, plan),
+            "nulls": int(counts.get(plan.index, {}).get("nulls") or 0),
             **{k[1:]: v for k, v in counts.get(plan.index, {}).items() if k.startswith("+")},
         }
         for plan in plans

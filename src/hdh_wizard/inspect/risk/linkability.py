@@ -171,7 +171,6 @@ def _fact_aggregates(value: pl.Expr, shape: str | None) -> dict[str, pl.Expr]:
         day_dates = value.str.contains(_DAY_DATE).sum()
     return {
         "estimate": value.approx_n_unique(),  # null counts as one value
-        "has_null": value.null_count() > 0,
         "day_dates": day_dates,
     }
 
@@ -179,7 +178,7 @@ def _fact_aggregates(value: pl.Expr, shape: str | None) -> dict[str, pl.Expr]:
 def _facts(name: str, counts: dict[str, Any]) -> ColumnFacts:
     """The facts with the distinct values estimated (`with_exact` replaces the candidates')."""
     values = int(counts.get("values") or 0)
-    distinct = int(counts.get("estimate") or 0) - (1 if counts.get("has_null") else 0)
+    distinct = int(counts.get("estimate") or 0) - (1 if counts.get("nulls") else 0)
     day_dates = int(counts.get("day_dates") or 0)
     return ColumnFacts(name, values, max(0, min(distinct, values)), day_dates)
 
